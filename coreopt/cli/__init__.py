@@ -1,0 +1,1 @@
+"""The `coreopt` command line."""

@@ -1,0 +1,25 @@
+"""The optimizers, one file each; importing this package registers them all.
+
+The import order is the registry's order, which `coreopt list` shows: the
+guide's three first, then the rest.
+"""
+# ruff: noqa: I001
+
+from coreopt.optimizers.gd import GradientDescent
+from coreopt.optimizers.momentum import Momentum
+from coreopt.optimizers.adam import Adam
+from coreopt.optimizers.adamw import AdamW
+from coreopt.optimizers.adamax import Adamax
+from coreopt.optimizers.nadam import Nadam
+from coreopt.optimizers.rmsprop import RMSprop
+from coreopt.optimizers.adagrad import Adagrad
+from coreopt.optimizers.adadelta import Adadelta
+from coreopt.optimizers.adafactor import Adafactor
+from coreopt.optimizers.ftrl import Ftrl
+from coreopt.optimizers.lion import Lion
+from coreopt.optimizers.lamb import Lamb
+
+__all__ = [
+    "Adadelta", "Adafactor", "Adagrad", "Adam", "AdamW", "Adamax", "Ftrl", "GradientDescent",
+    "Lamb", "Lion", "Momentum", "Nadam", "RMSprop",
+]

@@ -1,0 +1,65 @@
+"""Adamax: Adam with the infinity norm.
+
+Math:
+    m_t = beta_1 * m_{t-1} + (1 - beta_1) * g_t
+    u_t = max(beta_2 * u_{t-1}, |g_t|)
+    x_t = x_{t-1} - lr * m_t / ((1 - beta_1^t) * (u_t + epsilon))
+
+Example:
+    >>> import coreopt, tensorflow as tf
+    >>> x = tf.Variable(1.0)
+    >>> opt = coreopt.Adamax(learning_rate=0.1)
+    >>> opt.apply_gradients([tf.constant(-4.0)], [x])   # first step moves by ~lr
+    >>> round(float(x.numpy()), 5)
+    1.1
+
+References:
+    Kingma & Ba, 2015, "Adam: A Method for Stochastic Optimization", section 7.1.
+
+Notes:
+    The paper has no epsilon; like Keras, coreopt adds it to u outside the
+    maximum (torch adds it inside: max(beta_2 * u, |g| + eps)). Defaults are
+    the paper's (lr 2e-3) with Keras's epsilon 1e-7.
+"""
+
+from __future__ import annotations
+
+import tensorflow as tf
+
+from coreopt.core import checks, ops
+from coreopt.core.optimizer import Optimizer
+from coreopt.core.registry import register
+
+
+def adamax_update(g, x, slots, t, *, learning_rate, beta_1, beta_2, epsilon):
+    """Pure Adamax step; returns (new x, {"m", "u"})."""
+    m = ops.like(beta_1, x) * slots["m"] + ops.like(1 - beta_1, x) * g
+    u = tf.maximum(ops.like(beta_2, x) * slots["u"], tf.abs(g))
+    denominator = ops.like(1 - beta_1**t, x) * (u + ops.like(epsilon, x))
+    return x - ops.like(learning_rate, x) * m / denominator, {"m": m, "u": u}
+
+
+@register("adamax", description="Adamax: Adam with an infinity-norm second moment")
+class Adamax(Optimizer):
+    """Adamax.
+
+    Args:
+        learning_rate: float >= 0, `tf.Variable`, or schedule of the step.
+        beta_1, beta_2: decay rates, in [0, 1).
+        epsilon: > 0, added to u.
+    """
+
+    update_fn = staticmethod(adamax_update)
+    slot_names = ("m", "u")
+
+    def __init__(self, learning_rate=2e-3, beta_1=0.9, beta_2=0.999, epsilon=1e-7, *,
+                 name=None, jit_compile=True):
+        super().__init__(
+            learning_rate,
+            {
+                "beta_1": checks.fraction("beta_1", beta_1),
+                "beta_2": checks.fraction("beta_2", beta_2),
+                "epsilon": checks.positive("epsilon", epsilon),
+            },
+            name=name, jit_compile=jit_compile,
+        )

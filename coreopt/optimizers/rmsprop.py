@@ -1,0 +1,99 @@
+"""RMSprop, optionally centered and with momentum.
+
+Math:
+    v_t = rho * v_{t-1} + (1 - rho) * g_t^2
+    d_t = v_t - a_t^2, a_t = rho * a_{t-1} + (1 - rho) * g_t   (centered=True)
+    d_t = v_t                                                 (otherwise)
+    s_t = sqrt(d_t + epsilon)  (epsilon_inside_sqrt=True)  or  sqrt(d_t) + epsilon
+    without momentum:  x_t = x_{t-1} - lr * g_t / s_t
+    with momentum mu:  b_t = mu * b_{t-1} + lr * g_t / s_t,  x_t = x_{t-1} - b_t
+                       (lr_inside_momentum=False: b_t = mu b_{t-1} + g_t / s_t,
+                        x_t = x_{t-1} - lr * b_t)
+
+Example:
+    >>> import coreopt, tensorflow as tf
+    >>> x = tf.Variable(1.0)
+    >>> opt = coreopt.RMSprop(learning_rate=0.01)
+    >>> opt.apply_gradients([tf.constant(2.0)], [x])   # 1 - 0.01 * 2 / sqrt(0.1 * 4)
+    >>> round(float(x.numpy()), 5)
+    0.96838
+
+References:
+    Tieleman & Hinton, 2012, "Lecture 6.5 - RMSProp", COURSERA: Neural Networks
+    for Machine Learning; Graves, 2013, "Generating Sequences With Recurrent
+    Neural Networks" (centered form).
+
+Notes:
+    The lecture has no epsilon and no momentum. Defaults follow Keras (rho 0.9,
+    epsilon 1e-7 inside the square root, learning rate inside the momentum
+    buffer). torch: `epsilon_inside_sqrt=False, lr_inside_momentum=False`,
+    rho 0.99, epsilon 1e-8. The momentum buffer exists only when momentum != 0.
+"""
+
+from __future__ import annotations
+
+import tensorflow as tf
+
+from coreopt.core import checks, ops
+from coreopt.core.optimizer import Optimizer
+from coreopt.core.registry import register
+
+
+def rmsprop_update(g, x, slots, t, *, learning_rate, rho, momentum, epsilon, centered,
+                   epsilon_inside_sqrt, lr_inside_momentum):
+    """Pure RMSprop step; returns (new x, {"v"[, "g_avg"][, "buffer"]})."""
+    r, lr, eps = ops.like(rho, x), ops.like(learning_rate, x), ops.like(epsilon, x)
+    v = r * slots["v"] + ops.like(1 - rho, x) * tf.square(g)
+    new = {"v": v}
+    d = v
+    if centered:
+        new["g_avg"] = r * slots["g_avg"] + ops.like(1 - rho, x) * g
+        d = v - tf.square(new["g_avg"])
+    s = tf.sqrt(d + eps) if epsilon_inside_sqrt else tf.sqrt(d) + eps
+    if "buffer" not in slots:
+        return x - lr * g / s, new
+    mu = ops.like(momentum, x)
+    if lr_inside_momentum:
+        new["buffer"] = mu * slots["buffer"] + lr * g / s
+        return x - new["buffer"], new
+    new["buffer"] = mu * slots["buffer"] + g / s
+    return x - lr * new["buffer"], new
+
+
+@register("rmsprop", description="RMSprop: gradient over a running RMS (momentum=, centered=)")
+class RMSprop(Optimizer):
+    """RMSprop.
+
+    Args:
+        learning_rate: float >= 0, `tf.Variable`, or schedule of the step.
+        rho: decay of the squared-gradient average, in [0, 1).
+        momentum: in [0, 1); a momentum buffer is kept when it is not 0.
+        epsilon: > 0.
+        centered: divide by the estimated standard deviation instead of the RMS.
+        epsilon_inside_sqrt: sqrt(d + eps) (Keras) or sqrt(d) + eps (torch).
+        lr_inside_momentum: learning rate inside the momentum buffer (Keras) or outside (torch).
+    """
+
+    update_fn = staticmethod(rmsprop_update)
+
+    def __init__(self, learning_rate=1e-3, rho=0.9, momentum=0.0, epsilon=1e-7,
+                 centered=False, epsilon_inside_sqrt=True, lr_inside_momentum=True, *,
+                 name=None, jit_compile=True):
+        super().__init__(
+            learning_rate,
+            {
+                "rho": checks.fraction("rho", rho),
+                "momentum": checks.fraction("momentum", momentum),
+                "epsilon": checks.positive("epsilon", epsilon),
+            },
+            {"centered": bool(centered), "epsilon_inside_sqrt": bool(epsilon_inside_sqrt),
+             "lr_inside_momentum": bool(lr_inside_momentum)},
+            name=name, jit_compile=jit_compile,
+        )
+
+    @property
+    def slot_names(self):
+        momentum = self._hyper["momentum"]
+        with_buffer = isinstance(momentum, tf.Variable) or momentum != 0
+        return ("v",) + (("g_avg",) if self._options["centered"] else ()) + (
+            ("buffer",) if with_buffer else ())

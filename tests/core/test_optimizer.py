@@ -1,0 +1,94 @@
+"""The shell: learning-rate forms, schedules, Keras's call form, build."""
+
+from __future__ import annotations
+
+import keras
+import numpy as np
+import pytest
+import tensorflow as tf
+
+import coreopt
+from tests import reference
+
+
+def _gd_path(lr, steps=5):
+    x = tf.Variable(3.0)
+    opt = coreopt.GradientDescent(lr)
+    for _ in range(steps):
+        opt.apply_gradients([x * 1.0], [x])
+    return float(x.numpy())
+
+
+def _expected(lrs, x=3.0):
+    for lr in lrs:
+        x = x - np.float32(lr) * np.float32(x)
+    return float(np.float32(x))
+
+
+def test_float_variable_callable_and_keras_schedule_learning_rates():
+    lrs = [0.1 / (1 + k) for k in range(5)]
+    assert _gd_path(0.1) == pytest.approx(_expected([0.1] * 5), rel=1e-6)
+    assert _gd_path(tf.Variable(0.1)) == pytest.approx(_expected([0.1] * 5), rel=1e-6)
+    assert _gd_path(lambda step: 0.1 / (1.0 + tf.cast(step, tf.float64))) == pytest.approx(
+        _expected(lrs), rel=1e-6)
+    schedule = keras.optimizers.schedules.InverseTimeDecay(0.1, decay_steps=1, decay_rate=1.0)
+    assert _gd_path(schedule) == pytest.approx(_expected(lrs), rel=1e-6)
+
+
+def test_schedule_matches_reference_with_per_step_lr():
+    schedule = keras.optimizers.schedules.ExponentialDecay(0.05, decay_steps=3, decay_rate=0.5)
+    x = tf.Variable([1.0, -2.0], dtype=tf.float64)
+    opt = coreopt.Adam(schedule)
+    ref, params = reference.REFERENCES["adam"](), [np.array([1.0, -2.0])]
+    for step in range(10):
+        g = np.array([0.3, -0.1]) * (step + 1)
+        opt.apply_gradients([tf.constant(g)], [x])
+        params = ref.step([g], params, lr=float(schedule(step)))
+    np.testing.assert_allclose(x.numpy(), params[0], rtol=1e-7)  # the schedule is float32
+
+
+def test_keras_zip_form_and_iterations():
+    x = tf.Variable(1.0)
+    opt = coreopt.GradientDescent(0.5)
+    opt.apply_gradients(zip([tf.constant(1.0)], [x]))
+    assert float(x.numpy()) == 0.5 and int(opt.iterations.numpy()) == 1
+
+
+def test_learning_rate_variable_can_change_between_steps():
+    lr = tf.Variable(0.1)
+    x = tf.Variable(1.0)
+    opt = coreopt.GradientDescent(lr)
+    opt.apply_gradients([tf.constant(1.0)], [x])
+    lr.assign(0.2)
+    opt.apply_gradients([tf.constant(1.0)], [x])
+    assert float(x.numpy()) == pytest.approx(0.7)
+
+
+def test_schedule_learning_rate_cannot_be_assigned():
+    opt = coreopt.Adam(lambda step: 0.1)
+    with pytest.raises(TypeError, match="schedule"):
+        opt.learning_rate = 0.2
+
+
+def test_build_inside_tf_function_is_lifted_out():
+    x = tf.Variable([1.0, 2.0])
+    opt = coreopt.Adam(0.1)
+
+    @tf.function
+    def step():
+        opt.apply_gradients([tf.ones([2])], [x])
+
+    step()
+    step()
+    assert int(opt.iterations.numpy()) == 2 and opt.built
+
+
+def test_without_xla_same_result():
+    results = []
+    for jit in (True, False):
+        x = tf.Variable([1.0, 2.0, 3.0])
+        opt = coreopt.Adam(0.1, jit_compile=jit)
+        for _ in range(5):
+            opt.apply_gradients([x * 2.0], [x])
+        results.append(x.numpy())
+    np.testing.assert_allclose(results[0], results[1], rtol=1e-6)

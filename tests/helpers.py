@@ -1,0 +1,35 @@
+"""Shared pieces of the tests: variables of mixed shapes and a gradient field."""
+
+from __future__ import annotations
+
+import numpy as np
+import tensorflow as tf
+
+SHAPES = [(), (7,), (4, 5), (2, 3, 4)]
+
+
+def initial_values(seed=0, shapes=SHAPES):
+    rng = np.random.default_rng(seed)
+    return [rng.normal(size=s) for s in shapes]
+
+
+def make_variables(values, dtype=tf.float32):
+    return [tf.Variable(np.asarray(v), dtype=dtype) for v in values]
+
+
+def gradient(x, step, seed=1):
+    """A deterministic gradient field: pulls x to 0.5, bends it, adds per-step noise.
+
+    Works on NumPy arrays and TF tensors alike, so every library sees the
+    same gradients of its own current parameters.
+    """
+    rng = np.random.default_rng([seed, step, int(np.prod(np.shape(x)) or 1)])
+    noise = rng.normal(scale=0.3, size=np.shape(x))
+    if isinstance(x, np.ndarray):
+        return (x - 0.5) + 0.2 * np.cos(3 * x) + noise
+    return (x - 0.5) + 0.2 * tf.cos(3 * x) + tf.constant(noise, x.dtype)
+
+
+def relative_error(a, b):
+    a, b = np.asarray(a, np.float64), np.asarray(b, np.float64)
+    return float(np.linalg.norm(a - b) / max(np.linalg.norm(b), 1e-30))
