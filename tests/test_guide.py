@@ -39,14 +39,8 @@ GUIDE = {
 }
 
 
-@pytest.mark.slow
 @pytest.mark.parametrize("name, lr", list(GUIDE))
 def test_guide_outcomes(name, lr):
-    assert guide_convergence(coreopt.get(name, learning_rate=lr)) == GUIDE[(name, lr)]
-
-
-@pytest.mark.parametrize("name, lr", [("momentum", 1e-2), ("gd", 1e-1)])
-def test_guide_outcomes_fast(name, lr):
     assert guide_convergence(coreopt.get(name, learning_rate=lr)) == GUIDE[(name, lr)]
 
 
