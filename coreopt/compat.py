@@ -89,7 +89,8 @@ def from_keras(keras_optimizer):
     Raises:
         TypeError: for another class (a subclass of a supported one included).
         ValueError: for an option coreopt does not support (`use_ema`,
-            `gradient_accumulation_steps`, `loss_scale_factor`).
+            `gradient_accumulation_steps`, `loss_scale_factor`,
+            `exclude_from_weight_decay`).
     """
     kind = type(keras_optimizer).__name__
     converter = _CONVERTERS.get(kind)
@@ -104,6 +105,12 @@ def from_keras(keras_optimizer):
                 f"from_keras: the Keras option `{option}` ({what}) is not supported yet; "
                 f"received {option}={getattr(keras_optimizer, option)!r}."
             )
+    if getattr(keras_optimizer, "_exclude_from_weight_decay", None) or getattr(
+            keras_optimizer, "_exclude_from_weight_decay_pattern", None):
+        raise ValueError(
+            "from_keras: `exclude_from_weight_decay` is not supported yet; the converted "
+            "optimizer would decay every variable."
+        )
     optimizer = converter(keras_optimizer, _learning_rate(keras_optimizer))
     return _wrap(optimizer, keras_optimizer)
 

@@ -31,3 +31,10 @@ def test_schedule_is_kept():
     schedule = keras.optimizers.schedules.ExponentialDecay(0.1, 10, 0.5)
     opt = from_keras(keras.optimizers.SGD(schedule))
     assert opt._learning_rate is schedule
+
+
+def test_excluded_weight_decay_is_refused():
+    keras_opt = keras.optimizers.AdamW(0.01)
+    keras_opt.exclude_from_weight_decay(var_names=["bias"])
+    with pytest.raises(ValueError, match="exclude_from_weight_decay"):
+        from_keras(keras_opt)
