@@ -27,6 +27,14 @@ def like(h, x: tf.Tensor) -> tf.Tensor:
     return tf.cast(h, x.dtype)
 
 
+def ema(average, value, decay) -> tf.Tensor:
+    """One step of an exponential moving average: decay * average + (1 - decay) * value.
+
+    `1 - decay` is formed in float64 before the cast, as Python floats would be.
+    """
+    return like(decay, average) * average + like(1 - decay, average) * value
+
+
 def rms(x: tf.Tensor) -> tf.Tensor:
     """Root mean square of all elements of `x`."""
     return tf.sqrt(tf.reduce_mean(tf.square(x)))

@@ -34,10 +34,10 @@ from coreopt.core.registry import register
 
 def adadelta_update(g, x, slots, t, *, learning_rate, rho, epsilon):
     """Pure Adadelta step; returns (new x, {"grad_avg", "delta_avg"})."""
-    r, one_minus_r, eps = ops.like(rho, x), ops.like(1 - rho, x), ops.like(epsilon, x)
-    grad_avg = r * slots["grad_avg"] + one_minus_r * tf.square(g)
+    eps = ops.like(epsilon, x)
+    grad_avg = ops.ema(slots["grad_avg"], tf.square(g), rho)
     delta = -(tf.sqrt(slots["delta_avg"] + eps) * g) / tf.sqrt(grad_avg + eps)
-    delta_avg = r * slots["delta_avg"] + one_minus_r * tf.square(delta)
+    delta_avg = ops.ema(slots["delta_avg"], tf.square(delta), rho)
     new_x = x + ops.like(learning_rate, x) * delta
     return new_x, {"grad_avg": grad_avg, "delta_avg": delta_avg}
 

@@ -47,8 +47,8 @@ from coreopt.core.registry import register
 def adam_update(g, x, slots, t, *, learning_rate, beta_1, beta_2, epsilon, amsgrad=False,
                 epsilon_hat=False, float32_correction_betas=False):
     """Pure Adam step; returns (new x, {"m", "v"[, "v_max"]})."""
-    m = ops.like(beta_1, x) * slots["m"] + ops.like(1 - beta_1, x) * g
-    v = ops.like(beta_2, x) * slots["v"] + ops.like(1 - beta_2, x) * tf.square(g)
+    m = ops.ema(slots["m"], g, beta_1)
+    v = ops.ema(slots["v"], tf.square(g), beta_2)
     new_slots = {"m": m, "v": v}
     if amsgrad:
         v = new_slots["v_max"] = tf.maximum(slots["v_max"], v)

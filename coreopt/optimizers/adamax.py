@@ -33,7 +33,7 @@ from coreopt.core.registry import register
 
 def adamax_update(g, x, slots, t, *, learning_rate, beta_1, beta_2, epsilon):
     """Pure Adamax step; returns (new x, {"m", "u"})."""
-    m = ops.like(beta_1, x) * slots["m"] + ops.like(1 - beta_1, x) * g
+    m = ops.ema(slots["m"], g, beta_1)
     u = tf.maximum(ops.like(beta_2, x) * slots["u"], tf.abs(g))
     denominator = ops.like(1 - beta_1**t, x) * (u + ops.like(epsilon, x))
     return x - ops.like(learning_rate, x) * m / denominator, {"m": m, "u": u}

@@ -34,8 +34,8 @@ from coreopt.core.registry import register
 
 def lamb_update(g, x, slots, t, *, learning_rate, beta_1, beta_2, epsilon, weight_decay):
     """Pure LAMB step; returns (new x, {"m", "v"})."""
-    m = ops.like(beta_1, x) * slots["m"] + ops.like(1 - beta_1, x) * g
-    v = ops.like(beta_2, x) * slots["v"] + ops.like(1 - beta_2, x) * tf.square(g)
+    m = ops.ema(slots["m"], g, beta_1)
+    v = ops.ema(slots["v"], tf.square(g), beta_2)
     m_hat, v_hat = m / ops.like(1 - beta_1**t, x), v / ops.like(1 - beta_2**t, x)
     r = m_hat / (tf.sqrt(v_hat) + ops.like(epsilon, x)) + ops.like(weight_decay, x) * x
     x_norm, r_norm = ops.norm(x), ops.norm(r)

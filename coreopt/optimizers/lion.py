@@ -33,9 +33,8 @@ from coreopt.core.registry import register
 
 def lion_update(g, x, slots, t, *, learning_rate, beta_1, beta_2):
     """Pure Lion step; returns (new x, {"m"})."""
-    m = slots["m"]
-    c = ops.like(beta_1, x) * m + ops.like(1 - beta_1, x) * g
-    new_m = ops.like(beta_2, x) * m + ops.like(1 - beta_2, x) * g
+    c = ops.ema(slots["m"], g, beta_1)
+    new_m = ops.ema(slots["m"], g, beta_2)
     return x - ops.like(learning_rate, x) * tf.sign(c), {"m": new_m}
 
 

@@ -41,8 +41,8 @@ def nadam_update(g, x, slots, t, *, learning_rate, beta_1, beta_2, epsilon, mome
     mu_t = beta_1 * (1 - 0.5 * 0.96 ** (t * momentum_decay))
     mu_next = beta_1 * (1 - 0.5 * 0.96 ** ((t + 1) * momentum_decay))
     product = slots["mu_product"] * mu_t
-    m = ops.like(beta_1, x) * slots["m"] + ops.like(1 - beta_1, x) * g
-    v = ops.like(beta_2, x) * slots["v"] + ops.like(1 - beta_2, x) * tf.square(g)
+    m = ops.ema(slots["m"], g, beta_1)
+    v = ops.ema(slots["v"], tf.square(g), beta_2)
     m_hat = (ops.like(mu_next / (1 - product * mu_next), x) * m
              + ops.like((1 - mu_t) / (1 - product), x) * g)
     v_hat = v / ops.like(1 - beta_2**t, x)

@@ -42,12 +42,12 @@ from coreopt.core.registry import register
 def rmsprop_update(g, x, slots, t, *, learning_rate, rho, momentum, epsilon, centered,
                    epsilon_inside_sqrt, lr_inside_momentum):
     """Pure RMSprop step; returns (new x, {"v"[, "g_avg"][, "buffer"]})."""
-    r, lr, eps = ops.like(rho, x), ops.like(learning_rate, x), ops.like(epsilon, x)
-    v = r * slots["v"] + ops.like(1 - rho, x) * tf.square(g)
+    lr, eps = ops.like(learning_rate, x), ops.like(epsilon, x)
+    v = ops.ema(slots["v"], tf.square(g), rho)
     new = {"v": v}
     d = v
     if centered:
-        new["g_avg"] = r * slots["g_avg"] + ops.like(1 - rho, x) * g
+        new["g_avg"] = ops.ema(slots["g_avg"], g, rho)
         d = v - tf.square(new["g_avg"])
     s = tf.sqrt(d + eps) if epsilon_inside_sqrt else tf.sqrt(d) + eps
     if "buffer" not in slots:
