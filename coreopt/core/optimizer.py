@@ -76,10 +76,14 @@ class Optimizer(tf.Module):
 
     def build(self, variables):
         """Creates the slots of every variable in `variables` not built yet."""
-        variables = _check_variables(list(variables))
+        variables = list(variables)
+        known = self._positions.of
+        if all(isinstance(v, tf.Variable) and v.ref() in known for v in variables):
+            return  # every step after the first: nothing to check or create
+        _check_variables(variables)
         with tf.init_scope():
             for var in variables:
-                if var.ref() in self._positions.of:
+                if var.ref() in known:
                     continue
                 base = var.name.split(":")[0]
                 with tf.name_scope(self.name):
@@ -87,7 +91,7 @@ class Optimizer(tf.Module):
                         key: tf.Variable(value, trainable=False, name=f"{base}/{key}")
                         for key, value in self.init_slots(var).items()
                     }
-                self._positions.of[var.ref()] = len(self._slot_vars)
+                known[var.ref()] = len(self._slot_vars)
                 self._slot_vars.append(slots)
 
     @property
@@ -247,9 +251,7 @@ def _prepare(grads, variables):
 
 def _dense(grad, var):
     """The gradient as a dense tensor of the variable's dtype, shape checked."""
-    if isinstance(grad, tf.IndexedSlices):
-        grad = tf.convert_to_tensor(grad)
-    grad = tf.convert_to_tensor(grad)
+    grad = tf.convert_to_tensor(grad)  # densifies tf.IndexedSlices too
     if not (grad.dtype.is_floating or grad.dtype.is_integer):
         raise TypeError(f"gradient for {var.name} must be numeric; received {grad.dtype.name}.")
     if not grad.shape.is_compatible_with(var.shape):
