@@ -35,6 +35,11 @@ def ema(average, value, decay) -> tf.Tensor:
     return like(decay, average) * average + like(1 - decay, average) * value
 
 
+def full_like(x: tf.Tensor, value) -> tf.Tensor:
+    """A tensor shaped like `x`, of its dtype, filled with the float64 `value`."""
+    return tf.fill(tf.shape(x), like(f64(value), x))
+
+
 def rms(x: tf.Tensor) -> tf.Tensor:
     """Root mean square of all elements of `x`."""
     return tf.sqrt(tf.reduce_mean(tf.square(x)))

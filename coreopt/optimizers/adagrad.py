@@ -68,5 +68,4 @@ class Adagrad(Optimizer):
         )
 
     def init_slots(self, x):
-        start = ops.like(ops.f64(self._hyper["initial_accumulator_value"]), x)
-        return {"accumulator": tf.fill(tf.shape(x), start)}
+        return {"accumulator": ops.full_like(x, self._hyper["initial_accumulator_value"])}

@@ -93,5 +93,5 @@ class Ftrl(Optimizer):
         )
 
     def init_slots(self, x):
-        start = ops.like(ops.f64(self._hyper["initial_accumulator_value"]), x)
-        return {"accumulator": tf.fill(tf.shape(x), start), "linear": tf.zeros_like(x)}
+        start = ops.full_like(x, self._hyper["initial_accumulator_value"])
+        return {"accumulator": start, "linear": tf.zeros_like(x)}
