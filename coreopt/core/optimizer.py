@@ -16,6 +16,7 @@ under `coreopt/optimizers/`) and this shell, which owns the variables. The shell
 
 from __future__ import annotations
 
+import contextlib
 import warnings
 
 import tensorflow as tf
@@ -136,6 +137,32 @@ class Optimizer(tf.Module):
     def hyperparameters(self) -> dict:
         """The numeric hyperparameters as float64 tensors (read at trace time)."""
         return {key: ops.f64(value) for key, value in self._hyper.items()}
+
+    def options(self) -> dict:
+        """The static options (booleans that change the program), wrappers' included."""
+        return dict(self._options)
+
+    def hyperparameter_names(self) -> tuple[str, ...]:
+        """The names of the numeric hyperparameters, wrappers' included."""
+        return tuple(self._hyper)
+
+    @contextlib.contextmanager
+    def with_hyperparameters(self, values: dict):
+        """Within the block, the named numeric hyperparameters read as `values`.
+
+        The values may be tensors (a batch of configurations, as the lab traces
+        them); nothing is checked or kept after the block. Names this optimizer
+        does not have raise `KeyError`.
+        """
+        unknown = sorted(set(values) - set(self._hyper))
+        if unknown:
+            raise KeyError(f"{type(self).__name__} has no hyperparameter {unknown}")
+        saved = dict(self._hyper)
+        self._hyper.update(values)
+        try:
+            yield self
+        finally:
+            self._hyper = saved
 
     def update(self, grads, params, slots, t, learning_rate):
         """Pure list-level step: new parameter and slot values for every variable."""

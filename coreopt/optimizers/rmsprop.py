@@ -94,6 +94,8 @@ class RMSprop(Optimizer):
     @property
     def slot_names(self):
         momentum = self._hyper["momentum"]
-        with_buffer = isinstance(momentum, tf.Variable) or momentum != 0
+        # A variable or tensor (a batch of momenta in the lab) may be non-zero;
+        # with momentum 0 the buffer's step equals the plain one bit for bit.
+        with_buffer = isinstance(momentum, (tf.Variable, tf.Tensor)) or momentum != 0
         return ("v",) + (("g_avg",) if self._options["centered"] else ()) + (
             ("buffer",) if with_buffer else ())

@@ -10,6 +10,8 @@ nest, and the outermost acts first::
 
 from __future__ import annotations
 
+import contextlib
+
 import tensorflow as tf
 
 from coreopt.core.optimizer import Optimizer
@@ -58,6 +60,19 @@ class Wrapper(Optimizer):
 
     def _slots_for(self, variable):
         return self.inner._slots_for(variable)
+
+    def options(self) -> dict:
+        return {**self.inner.options(), **self._options}
+
+    def hyperparameter_names(self) -> tuple[str, ...]:
+        return (*self._hyper, *self.inner.hyperparameter_names())
+
+    @contextlib.contextmanager
+    def with_hyperparameters(self, values: dict):
+        own = {k: v for k, v in values.items() if k in self._hyper}
+        rest = {k: v for k, v in values.items() if k not in self._hyper}
+        with Optimizer.with_hyperparameters(self, own), self.inner.with_hyperparameters(rest):
+            yield self
 
     def update(self, grads, params, slots, t, learning_rate):
         return self.inner.update(grads, params, slots, t, learning_rate)
