@@ -1,0 +1,17 @@
+"""The convergence lab: the guide's convergence test, for any function, thousands at a time.
+
+    convergence_test   one run, any optimizer with `apply_gradients(grads, vars)`
+    sweep, sweep_runs  optimizers x grids x functions x starts x seeds, batched
+    max_stable_lr      the largest learning rate that does not diverge
+    StoppingRule       when a run has converged or diverged
+    Run, to_frame      the records, and a DataFrame of them
+"""
+
+from coreopt.lab.records import Run, to_frame
+from coreopt.lab.rules import StoppingRule
+from coreopt.lab.single import convergence_test
+from coreopt.lab.stable import StableLR, max_stable_lr
+from coreopt.lab.sweeps import sweep, sweep_runs
+
+__all__ = ["Run", "StableLR", "StoppingRule", "convergence_test", "max_stable_lr", "sweep",
+           "sweep_runs", "to_frame"]

@@ -1,0 +1,163 @@
+"""The batched engine: many runs as one compiled XLA loop.
+
+A batch is a group of runs that share an optimizer class and its static
+options, a test function, a stopping rule and a budget; they may differ in
+every numeric hyperparameter and in the starting point. The whole batch is one
+tensor `x` of shape [B, d], stepped inside one `tf.while_loop` compiled by XLA:
+
+    loss, g = f(x), grad f(x)                  # batched: one row per run
+    new x, slots = optimizer's pure update     # lifted over runs by tf.vectorized_map
+    status, iteration = the stopping rule      # per run; a stopped run stays frozen
+
+`tf.vectorized_map` gives each run the optimizer's one-run semantics, reductions
+included (LAMB's norms, Adafactor's RMS), with its own hyperparameters. The loop
+ends when every run has stopped or the budget is spent. A stopped run keeps its
+point; its slots, which nothing reports, are left to run on.
+"""
+
+from __future__ import annotations
+
+import functools
+import time
+
+import numpy as np
+import tensorflow as tf
+
+from coreopt.lab.rules import StoppingRule
+
+# DIVERGED_EARLY: diverged before its step (took iteration - 1 steps).
+RUNNING, CONVERGED, DIVERGED, DIVERGED_EARLY = 0, 1, 2, 3
+STATUS_NAMES = {RUNNING: "max_iters", CONVERGED: "converged", DIVERGED: "diverged",
+                DIVERGED_EARLY: "diverged"}
+
+
+class Program:
+    """One compiled loop for a batch of runs (see the module docstring).
+
+    Args:
+        optimizer: a coreopt optimizer; its class, options and structure are
+            used, its numeric hyperparameters come per call.
+        function: a `coreopt.functions.TestFunction`.
+        stop: a `StoppingRule`.
+        max_iters: the budget, >= 1.
+        keep_path: also return every point, loss and gradient norm.
+        dtype: the parameters' dtype.
+    """
+
+    def __init__(self, optimizer, function, stop: StoppingRule, max_iters: int,
+                 keep_path: bool = False, dtype=tf.float32):
+        self.optimizer = optimizer
+        self.function = function
+        self.stop = stop
+        self.max_iters = int(max_iters)
+        self.keep_path = bool(keep_path)
+        self.dtype = tf.as_dtype(dtype)
+        # A partial, not the method: TensorFlow counts traces per code object, and
+        # would call every new program's first trace a retrace of the last one's.
+        self._compiled = tf.function(functools.partial(Program._run, self), jit_compile=True,
+                                     autograph=False)
+
+    def __call__(self, x0, hyper: dict, minimum=np.nan) -> dict:
+        """Runs the batch; returns NumPy arrays and the wall time.
+
+        Args:
+            x0: starting points, [B, d].
+            hyper: every numeric hyperparameter, `learning_rate` included: a
+                float (shared by the batch) or an array [B] (one per run).
+            minimum: the function's known minimum (the "gap" rule needs it).
+        """
+        x0 = tf.convert_to_tensor(np.asarray(x0), self.dtype)
+        values = {k: tf.constant(np.asarray(v, np.float64)) for k, v in hyper.items()}
+        start = time.perf_counter()
+        out = self._compiled(x0, values, tf.constant(minimum, tf.float64))
+        out = {k: v.numpy() for k, v in out.items()}
+        out["wall_time"] = time.perf_counter() - start
+        out["steps"] = out["iteration"] - (out["status"] == DIVERGED_EARLY)
+        return out
+
+    # ------------------------------------------------------------------ trace
+    def _lift(self, fn, hyper, *per_run_args):
+        """`fn(values, *args)` run per run with its own hyperparameter values."""
+        shared = {k: v for k, v in hyper.items() if v.shape.rank == 0}
+        own = {k: v for k, v in hyper.items() if v.shape.rank != 0}
+
+        def one(args):
+            return fn({**shared, **args[0]}, *args[1:])
+
+        return tf.vectorized_map(one, (own, *per_run_args))
+
+    def _update(self, values, g, x, slots, t):
+        values = dict(values)
+        lr = values.pop("learning_rate")
+        with self.optimizer.with_hyperparameters(values):
+            new_x, new_slots = self.optimizer.update([g], [x], [slots], t, lr)
+        return new_x[0], new_slots[0]
+
+    def _init_slots(self, values, x):
+        values = {k: v for k, v in values.items() if k != "learning_rate"}
+        with self.optimizer.with_hyperparameters(values):
+            return self.optimizer.init_slots(x)
+
+    def _run(self, x0, hyper, minimum):
+        stop, f = self.stop, self.function
+        slots = self._lift(self._init_slots, hyper, x0)
+        # One int32 per run: 0 while it runs, then 4 * iteration + its status.
+        code = tf.zeros(tf.shape(x0)[:1], tf.int32)
+
+        def body(k, x, slots, code, curves):
+            loss, g = f.value_and_gradient(x)
+            curves = self._record(curves, k - 1, loss=loss, grad_norm=_norm(g))
+            running = tf.equal(code, 0)
+            div = running & stop.diverged_before(x, loss, g)
+            conv0 = running & ~div & stop.converged_before(loss, g, minimum)
+            stepping = running & ~div & ~conv0
+            t = tf.cast(k, tf.float64)
+            new_x, slots = self._lift(lambda v, *a: self._update(v, *a, t), hyper,
+                                      g, x, slots)
+            div2 = stepping & stop.diverged_after(new_x)
+            conv = stepping & ~div2 & stop.converged_after(x, new_x)
+            x = tf.where(stepping[:, None], new_x, x)
+            at = 4 * k
+            code = tf.where(div, at + DIVERGED_EARLY, tf.where(div2, at + DIVERGED, tf.where(
+                conv, at + CONVERGED, tf.where(conv0, at - 4 + CONVERGED, code))))
+            curves = self._record(curves, k, path=x)
+            return k + 1, x, slots, code, curves
+
+        def cond(k, x, slots, code, *_):
+            return (k <= self.max_iters) & tf.reduce_any(tf.equal(code, 0))
+
+        k, x, _, code, curves = tf.while_loop(
+            cond, body, (tf.constant(1), x0, slots, code, self._curves(x0)))
+        loss, g = f.value_and_gradient(x)
+        norm = _norm(g)
+        curves = self._record(curves, k - 1, loss=loss, grad_norm=norm)
+        running = tf.equal(code, 0)
+        status = tf.where(running, RUNNING, code % 4)
+        status = tf.where(running & stop.converged_before(loss, g, minimum), CONVERGED, status)
+        iteration = tf.where(running, self.max_iters, code // 4)
+        out = {"status": status, "iteration": iteration, "final": x,
+               "final_loss": loss, "final_grad_norm": norm}
+        out.update({name: ta.stack() for name, ta in curves.items()})
+        return out
+
+    def _curves(self, x0):
+        if not self.keep_path:
+            return {}
+        size = self.max_iters + 1
+        batch = x0.shape[0]
+        curves = {
+            "path": tf.TensorArray(self.dtype, size, element_shape=x0.shape),
+            "loss": tf.TensorArray(self.dtype, size, element_shape=[batch]),
+            "grad_norm": tf.TensorArray(self.dtype, size, element_shape=[batch]),
+        }
+        curves["path"] = curves["path"].write(0, x0)
+        return curves
+
+    def _record(self, curves, index, **values):
+        if not self.keep_path:
+            return curves
+        return {**curves, **{k: curves[k].write(index, v) for k, v in values.items()}}
+
+
+def _norm(g):
+    return tf.sqrt(tf.reduce_sum(tf.square(g), axis=-1))

@@ -1,0 +1,231 @@
+"""The guide's convergence test, one run at a time, for any optimizer.
+
+`convergence_test` keeps the guide's signature, so the guide's own call
+
+    convergence_test(Adam(learning_rate=0.1), loss_fn=loss)
+
+runs unchanged with any object that has the guide's `apply_gradients(grads,
+vars)`. It returns a `Run` record instead of a bare path, and adds Inf
+detection and tolerance rules (see `coreopt.lab.rules`).
+"""
+
+from __future__ import annotations
+
+import inspect
+import math
+import time
+
+import numpy as np
+import tensorflow as tf
+
+from coreopt.lab import grid, rules
+from coreopt.lab.records import Run
+
+
+def convergence_test(optimizer, loss_fn, grad_fn=None, init_val=None, max_iters=2000, *,
+                     rule="exact", tol=None, divergence=None, keep_path=True,
+                     dtype="float32", verbose=False) -> Run:
+    """Runs `optimizer` on `loss_fn` from `init_val` until a stopping rule fires.
+
+    Each iteration k evaluates the loss and gradient at x_{k-1}, checks for
+    divergence, takes one step with `optimizer.apply_gradients([g], [x])` and
+    checks for convergence, as the guide does (see `coreopt.lab.rules`).
+
+    Args:
+        optimizer: any object with `apply_gradients(grads, vars)` (a coreopt
+            optimizer, or a registered name such as "adam").
+        loss_fn: a `coreopt.functions` name or function, or a plain callable
+            of a tensor (the guide's `loss`).
+        grad_fn: the guide's `grad_fn(loss_fn, x)`; default: a GradientTape.
+        init_val: the start; default: the function's own (2.0 for a callable,
+            as in the guide).
+        max_iters: the budget, an int >= 1.
+        rule, tol, divergence: the stopping rule (`coreopt.lab.rules`).
+        keep_path: keep the path and the loss and gradient-norm curves.
+        dtype: the parameter's dtype, "float32" (the guide's) or "float64".
+        verbose: print the guide's one-line outcome.
+
+    Returns:
+        A `coreopt.lab.Run`.
+
+    Example:
+        >>> import coreopt
+        >>> from coreopt.lab import convergence_test
+        >>> run = convergence_test(coreopt.Momentum(learning_rate=1e-2),
+        ...                        lambda x: 2 * x**4 + 3 * x**3 + 2)
+        >>> run.status, run.iteration
+        ('converged', 80)
+    """
+    max_iters = check_budget(max_iters)
+    stop = rules.make(rule, tol, divergence)
+    optimizer = _optimizer(optimizer)
+    problem = _Problem(loss_fn, init_val, dtype, stop)
+    x = tf.Variable(problem.init, dtype=problem.dtype, name="x")
+    start = time.perf_counter()
+    with np.errstate(over="ignore", invalid="ignore"):  # overflow is a status, not a warning
+        trace = _iterate(optimizer, problem, x, stop, max_iters, grad_fn)
+    wall = time.perf_counter() - start
+    run = problem.record(optimizer, trace, stop, max_iters, wall, keep_path)
+    if verbose:
+        print(_guide_line(run))
+    return run
+
+
+def check_budget(max_iters) -> int:
+    if isinstance(max_iters, bool) or not isinstance(max_iters, (int, np.integer)) \
+            or max_iters < 1:
+        raise ValueError(f"`max_iters` must be an int >= 1; received {max_iters!r}.")
+    return int(max_iters)
+
+
+def _optimizer(optimizer):
+    if isinstance(optimizer, str):
+        import coreopt
+
+        return coreopt.get(optimizer)
+    if not callable(getattr(optimizer, "apply_gradients", None)):
+        raise TypeError(
+            "`optimizer` needs an `apply_gradients(grads, vars)` method; received "
+            f"{type(optimizer).__name__}."
+        )
+    return optimizer
+
+
+def _iterate(optimizer, problem, x, stop, max_iters, grad_fn) -> dict:
+    """The loop; returns the status, iteration, points and curves."""
+    path, losses, norms = [x.numpy()], [], []
+    status, iteration = "max_iters", max_iters
+    for k in range(1, max_iters + 1):
+        xb, loss, g = _batch(path[-1]), *problem.evaluate(x, grad_fn)
+        losses.append(float(loss[0]))
+        norms.append(float(np.linalg.norm(g.astype(np.float64))))
+        if stop.diverged_before(xb, loss, g)[0]:
+            status, iteration = "diverged", k
+            break
+        if stop.converged_before(loss, g, problem.minimum)[0]:
+            status, iteration = "converged", k - 1
+            break
+        optimizer.apply_gradients([tf.reshape(g, x.shape)], [x])
+        path.append(x.numpy())
+        new = _batch(path[-1])
+        if stop.diverged_after(new)[0] or stop.converged_after(xb, new)[0]:
+            status, iteration = "diverged" if stop.diverged_after(new)[0] else "converged", k
+            break
+    if len(losses) < len(path):  # the last point has not been evaluated yet
+        loss, g = problem.evaluate(x, grad_fn)
+        losses.append(float(loss[0]))
+        norms.append(float(np.linalg.norm(g.astype(np.float64))))
+        if status == "max_iters" and stop.converged_before(loss, g, problem.minimum)[0]:
+            status = "converged"
+    return {"status": status, "iteration": iteration, "path": path, "loss": losses,
+            "grad_norm": norms}
+
+
+class _Problem:
+    """The function, its start and how to evaluate it, for one run."""
+
+    def __init__(self, loss_fn, init_val, dtype, stop):
+        from coreopt import functions
+
+        self.dtype = tf.as_dtype(dtype)
+        if self.dtype not in (tf.float32, tf.float64):
+            raise ValueError(f"`dtype` must be float32 or float64; received {dtype!r}.")
+        if isinstance(loss_fn, (str, functions.TestFunction)):
+            self.function = grid.function(loss_fn)
+            self.fn = self.function
+            start = self.function.start if init_val is None else init_val
+            self.init = self.function.check_start(np.reshape(start, [-1]))
+            self.minimum = self.function.minimum
+            self.name, self.params = self.function.name, dict(self.function.params)
+        elif callable(loss_fn):
+            self.function, self.fn = None, loss_fn
+            self.init = np.asarray(2.0 if init_val is None else init_val, np.float64)
+            if not np.all(np.isfinite(self.init)):
+                raise ValueError(f"`init_val` must be finite; received {init_val!r}.")
+            self.minimum = None
+            self.name, self.params = getattr(loss_fn, "__name__", "custom"), {}
+        else:
+            raise TypeError(f"`loss_fn` must be a function name or a callable; "
+                            f"received {type(loss_fn).__name__}.")
+        if stop.needs_minimum() and self.minimum is None:
+            raise ValueError(f"rule 'gap' needs a known minimum, and {self.name!r} has none.")
+        if self.minimum is None:
+            self.minimum = math.nan
+
+    def evaluate(self, x, grad_fn):
+        """Loss [1] and gradient [1, d] at `x`, as NumPy arrays."""
+        if grad_fn is not None:
+            loss, grad = self.fn(x), grad_fn(self.fn, x)
+        elif self.function is not None:  # the batched engine's compiled arithmetic
+            loss, grad = compiled_value_and_gradient(self.function)(tf.reshape(x, [1, -1]))
+        else:
+            with tf.GradientTape() as tape:
+                loss = self.fn(x)
+            grad = tape.gradient(loss, x)
+        if tuple(loss.shape) not in ((), (1,)):
+            raise ValueError(f"the loss function must return one scalar; got shape {loss.shape}.")
+        if grad is None:
+            raise ValueError("the loss does not depend on the parameter (no gradient).")
+        return np.reshape(loss.numpy(), [1]), _batch(tf.convert_to_tensor(grad).numpy())
+
+    def record(self, optimizer, trace, stop, max_iters, wall, keep_path) -> Run:
+        path = trace["path"]
+        final = np.reshape(path[-1], [-1]).astype(np.float64)
+        final_loss = trace["loss"][-1]
+        distance = gap = None
+        if self.function is not None and len(self.function.minimizers):
+            distance = float(np.min(np.linalg.norm(self.function.minimizers - final, axis=-1)))
+        if not math.isnan(self.minimum):
+            gap = final_loss - self.minimum
+        return Run(
+            optimizer=optimizer_name(optimizer), config=optimizer_config(optimizer),
+            function=self.name, function_params=self.params,
+            init=np.reshape(self.init, [-1]).tolist(), max_iters=max_iters,
+            rule=stop.kind, tol=stop.tol, divergence=stop.divergence,
+            status=trace["status"], iteration=trace["iteration"], steps=len(path) - 1,
+            final=final.tolist(), final_loss=final_loss,
+            final_grad_norm=trace["grad_norm"][-1], distance=distance, gap=gap,
+            wall_time=wall, engine="single", dtype=self.dtype.name,
+            path=[np.reshape(p, [-1]).tolist() for p in path] if keep_path else None,
+            loss=trace["loss"] if keep_path else None,
+            grad_norm=trace["grad_norm"] if keep_path else None,
+        )
+
+
+_COMPILED: dict = {}
+
+
+def compiled_value_and_gradient(function):
+    """`function.value_and_gradient` compiled by XLA, as the batched engine runs it."""
+    if id(function) not in _COMPILED:
+        _COMPILED[id(function)] = (function, tf.function(function.value_and_gradient,
+                                                         jit_compile=True, autograph=False))
+    return _COMPILED[id(function)][1]
+
+
+def optimizer_name(optimizer) -> str:
+    return getattr(optimizer, "registry_name", None) or type(optimizer).__name__
+
+
+def optimizer_config(optimizer) -> dict:
+    """The hyperparameters as plain values: `get_config()`, or the guide-style attributes."""
+    if hasattr(optimizer, "get_config"):
+        config = optimizer.get_config()
+    else:
+        names = [n for n in inspect.signature(type(optimizer).__init__).parameters
+                 if n != "self"]
+        config = {n: getattr(optimizer, n) for n in names if hasattr(optimizer, n)}
+    return {k: v if isinstance(v, (bool, int, float, str)) or v is None else repr(v)
+            for k, v in config.items()}
+
+
+def _batch(v: np.ndarray) -> np.ndarray:
+    return np.reshape(v, [1, -1])
+
+
+def _guide_line(run: Run) -> str:
+    if run.status == "diverged":
+        return f"Gradient exploded at iteration {run.iteration}"
+    if run.status == "converged":
+        return f"Converged in {run.iteration} iterations"
+    return f"Exceeded maximum of {run.max_iters} iterations. Test terminated."

@@ -1,0 +1,164 @@
+"""Batched sweeps: agreement with one-at-a-time runs, grids, starts, resume, bad input."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+
+import coreopt
+from coreopt import functions, lab
+from coreopt.lab import sweeps as sweep_module
+from tests.test_guide import GUIDE
+
+FIVE = ["seed_quartic", "rosenbrock", "beale", "himmelblau", "quadratic"]
+
+
+def test_the_guide_grid_batched_gives_the_guide_outcomes():
+    df = lab.sweep("gd,momentum,adam", "seed_quartic", {"learning_rate": [1e-3, 1e-2, 1e-1]},
+                   starts=[2.0])
+    found = {(r.optimizer, r.learning_rate): (r.status, r.iteration) for r in df.itertuples()}
+    assert found == GUIDE
+    assert set(df.engine) == {"batched"}
+
+
+@pytest.mark.parametrize("function", FIVE)
+def test_batched_agrees_with_one_at_a_time_for_every_optimizer(function):
+    kw = {"grid": {"learning_rate": [1e-2, 0.3]}, "starts": 2, "seeds": [3], "max_iters": 60,
+          "rule": "step", "tol": 1e-5}
+    batched = lab.sweep(coreopt.names(), function, **kw)
+    single = lab.sweep(coreopt.names(), function, engine="single", **kw)
+    assert len(batched) == len(single) == 2 * 2 * len(coreopt.names())
+    assert list(batched.key) == list(single.key)
+    assert list(batched.status) == list(single.status)
+    assert list(batched.iteration) == list(single.iteration)
+    a, b = np.array(batched.final.tolist()), np.array(single.final.tolist())
+    finite = np.isfinite(b)
+    assert np.array_equal(np.isfinite(a), finite)
+    np.testing.assert_allclose(a[finite], b[finite], rtol=1e-4, atol=1e-6)
+
+
+def test_every_hyperparameter_can_be_swept_and_each_optimizer_has_its_own_grid():
+    grid = {"adam": {"beta_1": [0.5, 0.9], "amsgrad": [False, True]},
+            "momentum": {"momentum": [0.0, 0.9], "nesterov": [False, True]}}
+    df = lab.sweep("adam,momentum", "rosenbrock", grid, max_iters=30)
+    assert len(df) == 8
+    single = lab.sweep("adam,momentum", "rosenbrock", grid, max_iters=30, engine="single")
+    np.testing.assert_allclose(np.array(df.final.tolist()), np.array(single.final.tolist()),
+                               rtol=1e-5)
+    assert df.key.nunique() == 8
+    assert list(df.beta_1[:4]) == [0.5, 0.5, 0.9, 0.9]
+    assert list(df.nesterov[4:]) == [False, True, False, True]
+    assert df.final[0] != df.final[2] and df.final[4] != df.final[6]
+
+
+def test_random_starts_come_from_the_seed_and_lie_in_the_domain():
+    f = functions.get("himmelblau")
+    a = lab.sweep("gd", f, starts=5, seeds=[0, 1], max_iters=5)
+    b = lab.sweep("gd", f, starts=5, seeds=[0, 1], max_iters=5)
+    assert list(a.key) == list(b.key) and len(a) == 10
+    starts = np.array(a.init.tolist())
+    assert len({tuple(s) for s in starts}) == 10
+    assert np.all((starts >= f.domain[:, 0]) & (starts <= f.domain[:, 1]))
+    np.testing.assert_array_equal(starts[:5], f.random_starts(5, 0))
+
+
+def test_a_user_class_runs_one_at_a_time_over_the_grid():
+    from tests.lab.test_single import GuideStyleMomentum
+
+    df = lab.sweep([GuideStyleMomentum], "seed_quartic",
+                   {"learning_rate": [1e-3, 1e-2, 1e-1]})
+    assert list(zip(df.status, df.iteration)) == [GUIDE[("momentum", lr)]
+                                                  for lr in (1e-3, 1e-2, 1e-1)]
+    assert set(df.engine) == {"single"}
+
+
+def test_a_plain_callable_takes_its_dimension_from_the_starts():
+    df = lab.sweep("gd,momentum", lambda x: 2 * x**4 + 3 * x**3 + 2,
+                   {"learning_rate": [1e-2]}, starts=[2.0])
+    assert list(zip(df.status, df.iteration)) == [GUIDE[("gd", 1e-2)], GUIDE[("momentum", 1e-2)]]
+
+
+def test_chunks_pad_and_keep_paths():
+    runs = lab.sweep_runs("adam", "beale", {"learning_rate": [1e-2, 1e-1]}, starts=5,
+                          max_iters=40, keep_paths=True, chunk_size=3)
+    single = lab.sweep_runs("adam", "beale", {"learning_rate": [1e-2, 1e-1]}, starts=5,
+                            max_iters=40, keep_paths=True, engine="single")
+    assert [r.key for r in runs] == [r.key for r in single]
+    for b, s in zip(runs, single):
+        assert len(b.path) == len(s.path) == b.steps + 1
+        np.testing.assert_allclose(b.path, s.path, rtol=1e-5)
+        np.testing.assert_allclose(b.loss, s.loss, rtol=1e-5)
+
+
+def test_results_are_written_and_an_interrupted_sweep_resumes(tmp_path, monkeypatch):
+    out = tmp_path / "sweep"
+    kw = {"grid": {"learning_rate": [1e-3, 1e-2, 1e-1]}, "starts": 4, "max_iters": 50,
+          "chunk_size": 4, "workers": 1}
+    full = lab.sweep("gd,adam", "rosenbrock", **kw)
+    calls = {"n": 0}
+    real = sweep_module._batched
+
+    def dies_on_the_third_chunk(*args, **kwargs):
+        calls["n"] += 1
+        if calls["n"] == 3:
+            raise KeyboardInterrupt
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(sweep_module, "_batched", dies_on_the_third_chunk)
+    with pytest.raises(KeyboardInterrupt):
+        lab.sweep("gd,adam", "rosenbrock", out=out, **kw)
+    lines = (out / "runs.jsonl").read_text().splitlines()
+    assert len(lines) == 8  # two chunks of four finished and were kept
+    with open(out / "runs.jsonl", "a") as f:
+        f.write(lines[0][:40])  # and a line cut short by the interruption
+    monkeypatch.setattr(sweep_module, "_batched", real)
+    counted = []
+    monkeypatch.setattr(sweep_module, "_batched", lambda c, n, *a: counted.append(n) or
+                        real(c, n, *a))
+    resumed = lab.sweep("gd,adam", "rosenbrock", out=out, resume=True, **kw)
+    assert sum(counted) == len(full) - 8
+    cols = ["key", "status", "iteration", "final"]
+    assert resumed[cols].equals(full[cols])
+    saved = json.loads((out / "results.json").read_text())
+    assert [r["key"] for r in saved] == list(full.key)
+    assert (out / "results.csv").read_text().count("\n") == len(full) + 1
+
+
+def test_output_directories_are_never_overwritten(tmp_path):
+    other = tmp_path / "other"
+    other.mkdir()
+    (other / "notes.txt").write_text("keep me")
+    with pytest.raises(FileExistsError, match="other data"):
+        lab.sweep("gd", "seed_quartic", out=other)
+    assert sorted(p.name for p in other.iterdir()) == ["notes.txt"]
+    done = tmp_path / "done"
+    lab.sweep("gd", "seed_quartic", out=done, max_iters=10)
+    before = (done / "results.csv").read_text()
+    with pytest.raises(FileExistsError, match="resume"):
+        lab.sweep("gd", "seed_quartic", out=done, max_iters=10)
+    with pytest.raises(ValueError, match="different sweep"):
+        lab.sweep("gd", "seed_quartic", out=done, max_iters=11, resume=True)
+    assert (done / "results.csv").read_text() == before
+
+
+@pytest.mark.parametrize("args, kwargs, error, match", [
+    (("adamm", "seed_quartic"), {}, ValueError, "Did you mean 'adam'"),
+    (("adam", "rosenbrok"), {}, ValueError, "rosenbrock"),
+    (("adam", "seed_quartic", {"learning_rate": [0.1, -1.0]}), {}, ValueError, "learning_rate"),
+    (("adam", "seed_quartic", {"beta_1": [1.5]}), {}, ValueError, "beta_1"),
+    (("adam", "seed_quartic", {"momentum": [0.9]}), {}, ValueError, "no hyperparameter"),
+    (("adam", "rosenbrock"), {"starts": [[1.0, 2.0, 3.0]]}, ValueError, "dim"),
+    (("adam", "seed_quartic"), {"max_iters": -5}, ValueError, "max_iters"),
+    (("adam", "seed_quartic"), {"starts": 0}, ValueError, "random starts"),
+    (("adam", "seed_quartic"), {"seeds": [1, 2]}, ValueError, "seeds"),
+    (("adam", "seed_quartic"), {"chunk_size": 0}, ValueError, "chunk_size"),
+    (("adam", "seed_quartic"), {"engine": "fast"}, ValueError, "engine"),
+    ((coreopt.Adam(), "seed_quartic"), {}, TypeError, "class"),
+])
+def test_bad_input_fails_before_anything_is_written(tmp_path, args, kwargs, error, match):
+    out = tmp_path / "out"
+    with pytest.raises(error, match=match):
+        lab.sweep(*args, out=out, **kwargs)
+    assert not out.exists()
