@@ -1,6 +1,11 @@
 """`coreopt`: the command line.
 
-    coreopt list          the registered optimizers, one line each
+    coreopt list         the registered optimizers and test functions
+    coreopt run          optimizers on a test function, one table (see `coreopt run -h`)
+    coreopt sweep        grids x functions x random starts, batched, resumable
+    coreopt stable-lr    the largest learning rate that does not diverge
+
+Bad input ends the command with exit status 2 and one line naming the problem.
 """
 
 from __future__ import annotations
@@ -8,20 +13,33 @@ from __future__ import annotations
 import argparse
 import sys
 
+from coreopt.cli import lab
+
 
 def _list(args) -> int:
     import coreopt
+    from coreopt import functions
 
     rows = []
     for name in coreopt.names():
         entry = coreopt.entry(name)
         alias = f" (alias: {', '.join(entry.aliases)})" if entry.aliases else ""
         rows.append((name, f"{entry.cls.__name__}{alias}", entry.description))
-    width = [max(len(r[i]) for r in rows) for i in range(2)]
-    print("Optimizers:")
-    for name, cls, description in rows:
-        print(f"  {name:<{width[0]}}  {cls:<{width[1]}}  {description}")
+    _print_rows("Optimizers:", rows)
+    rows = []
+    for name in functions.names():
+        f = functions.get(name)
+        dim = f"{f.dim}-D" if "n-d" not in f.tags else "N-D"
+        rows.append((name, dim, f.description))
+    _print_rows("\nTest functions:", rows)
     return 0
+
+
+def _print_rows(title, rows):
+    width = [max(len(r[i]) for r in rows) for i in range(2)]
+    print(title)
+    for a, b, c in rows:
+        print(f"  {a:<{width[0]}}  {b:<{width[1]}}  {c}")
 
 
 def parser() -> argparse.ArgumentParser:
@@ -30,13 +48,19 @@ def parser() -> argparse.ArgumentParser:
         description="Optimizers from TensorFlow Core ops: write, verify, compare, visualize.",
     )
     sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    sub.add_parser("list", help="list the registered optimizers").set_defaults(run=_list)
+    sub.add_parser("list", help="list the optimizers and test functions").set_defaults(run=_list)
+    lab.add_parsers(sub)
     return p
 
 
 def main(argv=None) -> int:
-    args = parser().parse_args(argv)
-    return args.run(args)
+    p = parser()
+    args = p.parse_args(argv)
+    try:
+        return args.run(args)
+    except (ValueError, TypeError, KeyError, OSError) as error:
+        message = error.args[0] if isinstance(error, KeyError) and error.args else error
+        p.exit(2, f"coreopt: error: {message}\n")
 
 
 if __name__ == "__main__":
