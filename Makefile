@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test test-all lint bench-step
+.PHONY: run test test-all lint bench-step bench-lab
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -12,8 +12,8 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install --quiet -e ".[dev]"
 	touch $(STAMP)
 
-run: $(STAMP)  ## the main job
-	$(BIN)/coreopt list
+run: $(STAMP)  ## the main job: the guide's nine runs, reproduced
+	$(BIN)/coreopt run seed_quartic --optimizers gd,momentum,adam --lr 1e-3,1e-2,1e-1 --init 2
 
 test: $(STAMP) lint  ## the test suite (slow tests excluded)
 	$(BIN)/python -m pytest -n 2 -m "not slow" tests
@@ -28,3 +28,6 @@ lint: $(STAMP)
 
 bench-step: $(STAMP)  ## one optimizer step, coreopt's Adam against Keras's
 	$(BIN)/python benchmarks/step.py
+
+bench-lab: $(STAMP)  ## the convergence lab: the guide's nine runs, 10k Adam runs, Rosenbrock
+	$(BIN)/python benchmarks/lab.py
