@@ -10,7 +10,7 @@ Example:
     >>> from coreopt.train import data
     >>> split = data.load("digits")
     >>> split
-    Split(name='digits', train=1437, test=360, features=64, classes=10)
+    Split(name='digits', train=1438, test=359, features=64, classes=10)
     >>> batches = data.pipeline(split.x_train, split.y_train, batch_size=32, seed=0, epoch=0)
     >>> [tuple(t.shape) for t in next(iter(batches))]
     [(32, 64), (32,)]
@@ -136,13 +136,14 @@ def load_mnist(path: str | os.PathLike | None = None) -> Split:
         )
     try:
         with np.load(path, allow_pickle=False) as archive:
-            arrays = {key: archive[key] for key in MNIST_KEYS}
-    except KeyError as err:
-        raise ValueError(f"MNIST file {str(path)!r} lacks the array {err}; expected "
-                         f"{', '.join(MNIST_KEYS)}.") from None
+            missing = [key for key in MNIST_KEYS if key not in archive.files]
+            arrays = {key: archive[key] for key in MNIST_KEYS if key not in missing}
     except Exception as err:  # not a zip / npz at all
         raise ValueError(f"MNIST file {str(path)!r} is not a readable npz archive: "
                          f"{err}.") from None
+    if missing:
+        raise ValueError(f"MNIST file {str(path)!r} lacks the array(s) {', '.join(missing)}; "
+                         f"expected {', '.join(MNIST_KEYS)}.")
     for part in ("train", "test"):
         x, y = arrays[f"x_{part}"], arrays[f"y_{part}"]
         if x.ndim != 3 or y.ndim != 1 or len(x) != len(y) or len(x) == 0:

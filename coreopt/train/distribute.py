@@ -36,6 +36,10 @@ Notes:
 
 from __future__ import annotations
 
+import faulthandler
+import os
+import sys
+
 import tensorflow as tf
 
 STRATEGIES = ("none", "mirrored", "multiworker")
@@ -123,8 +127,29 @@ def make_strategy(name: str = "none", *, timeout_s: float = 60.0):
         return None
     if name == "mirrored":
         return tf.distribute.MirroredStrategy()
-    options = tf.distribute.experimental.CommunicationOptions(timeout_seconds=timeout_s)
-    return tf.distribute.MultiWorkerMirroredStrategy(communication_options=options)
+    return _multiworker(timeout_s)
+
+
+def _multiworker(timeout_s: float):
+    """`MultiWorkerMirroredStrategy` whose start-up and collectives time out.
+
+    TensorFlow waits without limit, inside the strategy's constructor and
+    holding the interpreter, for every worker of `TF_CONFIG` to join (and it
+    ignores SIGTERM meanwhile). `faulthandler`'s C-level timer therefore ends
+    the process (exit status 1, "Timeout" and the stack on stderr, after the
+    line announcing the wait) if the cluster has not formed within `timeout_s`.
+    """
+    sys.stderr.write(
+        f"coreopt: joining the cluster of TF_CONFIG={os.environ.get('TF_CONFIG', '')}; "
+        f"this worker stops if its peers do not answer within {timeout_s:g} s.\n"
+    )
+    sys.stderr.flush()
+    faulthandler.dump_traceback_later(timeout_s, exit=True)
+    try:
+        options = tf.distribute.experimental.CommunicationOptions(timeout_seconds=timeout_s)
+        return tf.distribute.MultiWorkerMirroredStrategy(communication_options=options)
+    finally:
+        faulthandler.cancel_dump_traceback_later()
 
 
 def split_logical_cpus(count: int) -> None:

@@ -36,6 +36,7 @@ import time
 from pathlib import Path
 
 import tensorflow as tf
+from tensorflow.core.framework import summary_pb2
 
 from coreopt.train import data as data_lib
 from coreopt.train import distribute
@@ -226,7 +227,7 @@ class Trainer:
         if writer is not None:
             with writer.as_default():
                 for key in ("loss", "accuracy", "test_loss", "test_accuracy", "time_s"):
-                    tf.summary.scalar(key, record[key], step=record["epoch"])
+                    scalar_summary(key, record[key], record["epoch"])
             writer.flush()
 
     # ------------------------------------------------------------- checkpoints
@@ -252,6 +253,17 @@ class Trainer:
         elif self.writes:
             write_json(folder / META_FILE, self.meta)
         return manager
+
+
+def scalar_summary(tag: str, value: float, step: int) -> None:
+    """Writes a scalar to the default `tf.summary` writer, tagged for TensorBoard's scalars.
+
+    Core `tf.summary.write` with the scalar plugin's metadata, so it needs no
+    TensorBoard package at training time.
+    """
+    metadata = summary_pb2.SummaryMetadata()
+    metadata.plugin_data.plugin_name = "scalars"
+    tf.summary.write(tag, tf.constant(value, tf.float32), step=step, metadata=metadata)
 
 
 class _NullScope:

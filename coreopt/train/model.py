@@ -79,7 +79,7 @@ class MLP(tf.Module):
             raise ValueError(
                 f"`sizes` must list at least two positive widths; received {sizes}."
             )
-        self.sizes, self.seed = sizes, int(seed)
+        self.sizes, self.seed = tuple(sizes), int(seed)
         last = len(sizes) - 2
         self.layers = [
             Dense(a, b, relu=i < last, seed=(self.seed, i), name=f"dense_{i}")
@@ -92,7 +92,7 @@ class MLP(tf.Module):
         return x
 
     def __repr__(self):
-        return f"MLP(sizes={self.sizes}, seed={self.seed})"
+        return f"MLP(sizes={list(self.sizes)}, seed={self.seed})"
 
 
 def cross_entropy(logits, labels, denominator=None):

@@ -1,0 +1,69 @@
+"""Trains the digits MLP for the distribution tests; run as a script in a subprocess.
+
+    python tests/train/worker.py {none|mirrored|multiworker} OUT.npz [TIMEOUT_S]
+
+"mirrored" splits the CPU into two logical devices first; "multiworker"
+reads its cluster from TF_CONFIG. Writes the final weights and step counter.
+"""
+
+from __future__ import annotations
+
+import sys
+
+import numpy as np
+
+import coreopt
+from coreopt.train import data, distribute, loop, model
+
+SIZES = [64, 32, 10]
+BATCH = 64
+EPOCHS = 2
+
+
+def train(strategy=None, optimizer="adam", learning_rate=1e-2):
+    """Final weights, the optimizer's step, and whether all local copies agree."""
+    split = data.load("digits")
+    scope = strategy.scope() if strategy is not None else _Null()
+    with scope:
+        mlp = model.MLP(SIZES, seed=0)
+        opt = coreopt.get(optimizer, learning_rate=learning_rate)
+    trainer = loop.Trainer(mlp, opt, split, batch_size=BATCH, seed=1, strategy=strategy,
+                           verbose=0)
+    trainer.fit(EPOCHS)
+    copies_equal = all(
+        all(np.array_equal(c.numpy(), v.numpy()) for c in _copies(strategy, v))
+        for v in mlp.trainable_variables
+    )
+    return [v.numpy() for v in mlp.trainable_variables], int(opt.iterations.numpy()), copies_equal
+
+
+def _copies(strategy, variable):
+    return strategy.experimental_local_results(variable) if strategy is not None else [variable]
+
+
+class _Null:
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        return False
+
+
+def main(argv):
+    kind, out = argv[0], argv[1]
+    timeout = float(argv[2]) if len(argv) > 2 else 60.0
+    if kind == "mirrored":
+        distribute.split_logical_cpus(2)
+        import tensorflow as tf
+
+        strategy = tf.distribute.MirroredStrategy(["/cpu:0", "/cpu:1"])
+    else:
+        strategy = distribute.make_strategy(kind, timeout_s=timeout)
+    weights, steps, copies_equal = train(strategy)
+    replicas = strategy.num_replicas_in_sync if strategy is not None else 1
+    np.savez(out, *weights, steps=steps, replicas=replicas, copies_equal=copies_equal)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
