@@ -86,16 +86,35 @@ def _check_built(optimizer, variables):
 
 def _update_each_replica(strategy, optimizer, grads, variables):
     """Cross-replica context: the pure update on every local copy, then step + 1."""
-    local = strategy.experimental_local_results
     slots = [optimizer._slots_for(v) for v in variables]
     t = tf.cast(optimizer.iterations + 1, tf.float64)
-    learning_rate = optimizer.current_learning_rate()
+    update_local_copies(strategy, optimizer.update, grads, variables, slots, t,
+                        optimizer.current_learning_rate())
+    optimizer.iterations.assign_add(1)
+
+
+def update_local_copies(strategy, update, grads, variables, slots, t, learning_rate) -> None:
+    """Runs `update` (an optimizer's pure list-level step) on each local replica's copies.
+
+    Called in cross-replica context (or with the default strategy), with
+    gradients already summed over replicas.
+
+    Args:
+        strategy: the current strategy (the default one for no distribution).
+        update: `update(grads, params, slots, t, learning_rate) -> (params, slots)`.
+        grads: one (per-replica or plain) gradient per variable.
+        variables: the (mirrored or plain) variables.
+        slots: per variable, a dict of slot name -> (mirrored or plain) variable.
+        t: the 1-based step, float64; learning_rate: float64 scalar.
+    """
+    local = strategy.experimental_local_results
     for i in range(len(local(variables[0]))):
         params = [local(v)[i] for v in variables]
         copies = [{k: local(s)[i] for k, s in d.items()} for d in slots]
         with tf.device(params[0].device):
-            new_params, new_slots = optimizer.update(
-                [tf.cast(local(g)[i], v.dtype) for g, v in zip(grads, params)],
+            new_params, new_slots = update(
+                [tf.cast(tf.convert_to_tensor(local(g)[i]), v.dtype)
+                 for g, v in zip(grads, params)],
                 [tf.convert_to_tensor(v) for v in params],
                 [{k: tf.convert_to_tensor(s) for k, s in d.items()} for d in copies],
                 t, learning_rate,
@@ -105,7 +124,6 @@ def _update_each_replica(strategy, optimizer, grads, variables):
             for slot_vars, values in zip(copies, new_slots):
                 for key, var in slot_vars.items():
                     var.assign(values[key])
-    optimizer.iterations.assign_add(1)
 
 
 def make_strategy(name: str = "none", *, timeout_s: float = 60.0):
