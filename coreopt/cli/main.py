@@ -31,6 +31,7 @@ def parser() -> argparse.ArgumentParser:
     )
     sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
     sub.add_parser("list", help="list the registered optimizers").set_defaults(run=_list)
+    __import__("coreopt.cli.train", fromlist=["add_parser"]).add_parser(sub)
     return p
 
 

@@ -184,16 +184,20 @@ class Trainer:
             record = self._epoch(epoch, epochs, manager, on_step)
             history.append(record)
             self.history_text.assign(json.dumps(history))
+            self._save(manager, at_end=epoch + 1 == epochs)
             self._report(record, epochs, writer)
-        if manager is not None and self.writes and manager.latest_checkpoint != self._latest():
-            manager.save(checkpoint_number=int(self.step.numpy()))
         return history
+
+    def _save(self, manager, at_end=False):
+        """Saves every `checkpoint_every` steps, and at the end of training."""
+        step = int(self.step.numpy())
+        if manager is None or not self.writes or not (at_end or step % self.checkpoint_every == 0):
+            return
+        if manager.latest_checkpoint != str(Path(self.checkpoint_dir) / f"ckpt-{step}"):
+            manager.save(checkpoint_number=step)
 
     def _logs(self) -> bool:
         return self.logdir is not None and self.writes
-
-    def _latest(self):
-        return str(Path(self.checkpoint_dir) / f"ckpt-{int(self.step.numpy())}")
 
     def _epoch(self, epoch, epochs, manager, on_step) -> dict:
         done = int(self.step.numpy()) - epoch * self.steps_per_epoch
@@ -206,12 +210,11 @@ class Trainer:
         start = time.perf_counter()
         for i, (x, y) in enumerate(batches, start=done + 1):
             self._run_step(x, y)
-            step = int(self.step.numpy())
-            if manager is not None and step % self.checkpoint_every == 0 and self.writes:
-                manager.save(checkpoint_number=step)
+            if i < self.steps_per_epoch:  # an epoch's last step saves with its record
+                self._save(manager)
             bar.update(i)
             if on_step is not None:
-                on_step(step)
+                on_step(int(self.step.numpy()))
         loss_sum, hits, seen = self.sums.numpy()
         test_loss, test_acc = self.evaluate(self.split.x_test, self.split.y_test)
         return {"epoch": epoch + 1, "step": int(self.step.numpy()), "loss": float(loss_sum / seen),
@@ -275,11 +278,11 @@ class _NullScope:
 
 
 class Progress:
-    """A one-line text progress bar on stderr for one epoch (verbose=1 only)."""
+    """A one-line text progress bar on stderr for one epoch (verbose=1, a terminal only)."""
 
     def __init__(self, epoch: int, epochs: int, steps: int, verbose: int, width: int = 30):
         self.epoch, self.epochs, self.steps = epoch, epochs, steps
-        self.show, self.width = verbose == 1, width
+        self.show, self.width = verbose == 1 and sys.stderr.isatty(), width
 
     def update(self, i: int) -> None:
         if not self.show or (i % max(1, self.steps // 20) and i != self.steps):
