@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test test-all lint bench-step
+.PHONY: run test test-all lint bench-step bench-train
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -28,3 +28,6 @@ lint: $(STAMP)
 
 bench-step: $(STAMP)  ## one optimizer step, coreopt's Adam against Keras's
 	$(BIN)/python benchmarks/step.py
+
+bench-train: $(STAMP)  ## one training epoch of the digits MLP, coreopt's Adam against Keras's
+	$(BIN)/python benchmarks/train.py

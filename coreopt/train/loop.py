@@ -62,6 +62,7 @@ class Trainer:
         meta: what a checkpoint must match to be resumed (plain JSON values,
             e.g. model sizes and optimizer config); saved next to the checkpoints.
         verbose: 0 silent, 1 progress bar, 2 one line per epoch.
+        jit_compile: compile the whole train step with XLA (one device only).
 
     Raises:
         ValueError: for a bad batch size or `checkpoint_every`.
@@ -70,7 +71,7 @@ class Trainer:
 
     def __init__(self, model, optimizer, split, *, batch_size: int = 32, seed: int = 0,
                  strategy=None, logdir=None, checkpoint_dir=None, checkpoint_every: int = 100,
-                 meta: dict | None = None, verbose: int = 1):
+                 meta: dict | None = None, verbose: int = 1, jit_compile: bool = False):
         self.batch_size = data_lib.check_batch_size(batch_size, len(split.x_train))
         if not isinstance(checkpoint_every, int) or checkpoint_every < 1:
             raise ValueError(f"`checkpoint_every` must be an int >= 1; received "
@@ -83,6 +84,7 @@ class Trainer:
         self.seed, self.strategy, self.verbose = int(seed), strategy, int(verbose)
         self.logdir, self.checkpoint_dir = logdir, checkpoint_dir
         self.checkpoint_every, self.meta = checkpoint_every, dict(meta or {})
+        self.jit_compile = bool(jit_compile) and strategy is None
         self.steps_per_epoch = data_lib.steps_per_epoch(len(split.x_train), self.batch_size)
         self._make_state()
         self._train_step = self._compile_train_step()
@@ -129,7 +131,7 @@ class Trainer:
                 loss, hits, grads = self._loss_and_grads(x, y, None)
                 self.optimizer.apply_gradients(zip(grads, self.variables))
                 self._accumulate(loss, hits, tf.shape(x)[0])
-            return tf.function(step)
+            return tf.function(step, jit_compile=self.jit_compile)
 
         strategy = self.strategy
 
@@ -190,8 +192,10 @@ class Trainer:
 
     def _save(self, manager, at_end=False):
         """Saves every `checkpoint_every` steps, and at the end of training."""
+        if manager is None or not self.writes:
+            return  # no read of the step counter: a step must not wait for the last one
         step = int(self.step.numpy())
-        if manager is None or not self.writes or not (at_end or step % self.checkpoint_every == 0):
+        if not (at_end or step % self.checkpoint_every == 0):
             return
         if manager.latest_checkpoint != str(Path(self.checkpoint_dir) / f"ckpt-{step}"):
             manager.save(checkpoint_number=step)
