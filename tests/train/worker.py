@@ -8,6 +8,8 @@ reads its cluster from TF_CONFIG. Writes the final weights and step counter.
 
 from __future__ import annotations
 
+import json
+import os
 import sys
 
 import numpy as np
@@ -30,11 +32,20 @@ def train(strategy=None, optimizer="adam", learning_rate=1e-2):
     trainer = loop.Trainer(mlp, opt, split, batch_size=BATCH, seed=1, strategy=strategy,
                            verbose=0)
     trainer.fit(EPOCHS)
-    copies_equal = all(
+    replicas = strategy.num_replicas_in_sync if strategy is not None else 1
+    local = len(_copies(strategy, mlp.trainable_variables[0]))
+    slots = [opt.get_slot(v, k) for v in mlp.trainable_variables for k in ("m", "v")]
+    # Slots live beside the variables (mirrored under the scope), and all copies agree.
+    copies_equal = all(len(_copies(strategy, s)) == local for s in slots) and all(
         all(np.array_equal(c.numpy(), v.numpy()) for c in _copies(strategy, v))
-        for v in mlp.trainable_variables
-    )
+        for v in [*mlp.trainable_variables, *slots]
+    ) and (strategy is None or local * _workers() == replicas)
     return [v.numpy() for v in mlp.trainable_variables], int(opt.iterations.numpy()), copies_equal
+
+
+def _workers():
+    config = json.loads(os.environ.get("TF_CONFIG", "{}"))
+    return max(1, len(config.get("cluster", {}).get("worker", [])))
 
 
 def _copies(strategy, variable):
