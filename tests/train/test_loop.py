@@ -137,3 +137,20 @@ def test_bad_arguments():
     with pytest.raises(ValueError, match="epochs"):
         loop.Trainer(mlp, opt, SPLIT, verbose=0).fit(0)
     assert "Trainer(model=MLP(sizes=[64, 10], seed=0)" in repr(loop.Trainer(mlp, opt, SPLIT))
+
+
+def test_keras_optimizer_in_the_loop_matches_its_coreopt_conversion():
+    """Oracle: Keras's Adam trains the Core-API MLP as coreopt's from_keras twin does."""
+    import keras
+
+    from coreopt.compat import from_keras
+
+    weights = {}
+    for library in ("keras", "coreopt"):
+        mlp = model.MLP([64, 24, 10], seed=0)
+        keras_adam = keras.optimizers.Adam(learning_rate=1e-2)
+        opt = keras_adam if library == "keras" else from_keras(keras_adam)
+        loop.Trainer(mlp, opt, SPLIT, batch_size=100, seed=5, verbose=0).fit(2)
+        weights[library] = [v.numpy() for v in mlp.trainable_variables]
+    for a, b in zip(weights["coreopt"], weights["keras"], strict=True):
+        np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-6)
