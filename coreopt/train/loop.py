@@ -306,7 +306,7 @@ def check_meta(folder, meta: dict) -> None:
         raise ValueError(f"{str(folder)!r} holds checkpoints but no {META_FILE}; it was not "
                          "written by coreopt's trainer.")
     saved = json.loads(path.read_text())
-    now = json.loads(json.dumps(meta))
+    now = json.loads(json.dumps(meta, default=repr))
     diffs = [f"{key}: checkpoint has {saved.get(key)!r}, this run {now.get(key)!r}"
              for key in sorted(set(saved) | set(now)) if saved.get(key) != now.get(key)]
     if diffs:
@@ -336,5 +336,5 @@ def write_json(path, value) -> None:
     """Writes `value` as JSON to `path` atomically (temporary file + os.replace)."""
     path = Path(path)
     tmp = path.with_name(path.name + ".tmp")
-    tmp.write_text(json.dumps(value, indent=1, sort_keys=True))
+    tmp.write_text(json.dumps(value, indent=1, sort_keys=True, default=repr))
     os.replace(tmp, path)
