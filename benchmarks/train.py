@@ -20,7 +20,9 @@ How
     Both libraries get their own copy of the same initial weights and see
     the same batches. After warm-up epochs (tracing, compiling), epochs of the
     two alternate (A B A B ...) so that a noisy shared machine hurts both
-    alike; the table gives the median seconds per epoch and their ratio.
+    alike; the ratio is the median over the pairs (coreopt epoch, the Keras
+    epoch right after it) of their time ratio; the table also gives each
+    library's median and fastest epoch, as context.
 
 Run (from the repository root)
     python benchmarks/train.py            # about two minutes on 2 cores
@@ -127,8 +129,13 @@ def _fit_runner(net, split):
 
 
 # ---------------------------------------------------------------------- timing
-def measure(runners, epochs: int) -> tuple[dict, dict]:
-    """Median and fastest seconds per epoch per library, alternating A B A B after warm-up."""
+def measure(runners, epochs: int) -> tuple[dict, dict, float]:
+    """Median and fastest seconds per epoch per library, and the median paired ratio.
+
+    Epochs alternate A B A B after warm-up; each coreopt epoch is paired with
+    the Keras epoch right after it, so that slow drifts in the machine's load
+    cancel in the pair's ratio.
+    """
     for _ in range(WARMUP_EPOCHS):
         for library in LIBRARIES:
             runners[library]()
@@ -136,8 +143,9 @@ def measure(runners, epochs: int) -> tuple[dict, dict]:
     for _ in range(epochs):
         for library in LIBRARIES:
             times[library].append(runners[library]())
+    pairs = [a / b for a, b in zip(times["coreopt"], times["keras"], strict=True)]
     return ({library: statistics.median(times[library]) for library in LIBRARIES},
-            {library: min(times[library]) for library in LIBRARIES})
+            {library: min(times[library]) for library in LIBRARIES}, statistics.median(pairs))
 
 
 SETTINGS = {
@@ -153,10 +161,10 @@ def run_all(args) -> list[dict]:
     steps = data.steps_per_epoch(len(split.x_train), BATCH)
     rows = []
     for setting, make in SETTINGS.items():
-        median, fastest = measure(make(split), args.epochs)
+        median, fastest, paired = measure(make(split), args.epochs)
         ms = {lib: 1e3 * median[lib] for lib in LIBRARIES}
         rows.append({"setting": setting, "coreopt_ms": ms["coreopt"], "keras_ms": ms["keras"],
-                     "ratio": ms["coreopt"] / ms["keras"],
+                     "ratio": paired,
                      "coreopt_min_ms": 1e3 * fastest["coreopt"],
                      "keras_min_ms": 1e3 * fastest["keras"], "epochs": args.epochs,
                      "steps_per_epoch": steps})
@@ -190,8 +198,9 @@ def header_lines(args) -> list[str]:
         f"- model: MLP {SIZES} (ReLU), digits train split, batch {BATCH}, Adam lr {LR:g}",
         f"- ms/epoch: median over {args.epochs} epochs each, alternating coreopt and keras, "
         f"after {WARMUP_EPOCHS} warm-up epochs each; training steps only, no evaluation",
-        "- ratio coreopt/keras: of the medians; lower is better, target <= 1.05; the fastest "
-        "epochs are context (least disturbed by other work on the machine)",
+        "- ratio coreopt/keras: median over the pairs (coreopt epoch, the keras epoch right "
+        "after it) of their time ratio, so that drifts in the machine's load cancel; lower "
+        "is better, target <= 1.05; medians and fastest epochs per library are context",
         f"- load average when the run started: {args.load}",
         "",
         "",

@@ -88,20 +88,21 @@ def _update_each_replica(strategy, optimizer, grads, variables):
     """Cross-replica context: the pure update on every local copy, then step + 1."""
     slots = [optimizer._slots_for(v) for v in variables]
     t = tf.cast(optimizer.iterations + 1, tf.float64)
-    update_local_copies(strategy, optimizer.update, grads, variables, slots, t,
-                        optimizer.current_learning_rate())
+    update_local_copies(strategy, assigning(optimizer.update, jit_compile=False), grads,
+                        variables, slots, t, optimizer.current_learning_rate())
     optimizer.iterations.assign_add(1)
 
 
-def update_local_copies(strategy, update, grads, variables, slots, t, learning_rate) -> None:
-    """Runs `update` (an optimizer's pure list-level step) on each local replica's copies.
+def update_local_copies(strategy, step, grads, variables, slots, t, learning_rate) -> None:
+    """Runs `step` on each local replica's copies of the variables and slots.
 
     Called in cross-replica context (or with the default strategy), with
     gradients already summed over replicas.
 
     Args:
         strategy: the current strategy (the default one for no distribution).
-        update: `update(grads, params, slots, t, learning_rate) -> (params, slots)`.
+        step: `step(grads, variables, slots, t, learning_rate)` that updates
+            one replica's variables and slots in place (see `assigning`).
         grads: one (per-replica or plain) gradient per variable.
         variables: the (mirrored or plain) variables.
         slots: per variable, a dict of slot name -> (mirrored or plain) variable.
@@ -112,18 +113,36 @@ def update_local_copies(strategy, update, grads, variables, slots, t, learning_r
         params = [local(v)[i] for v in variables]
         copies = [{k: local(s)[i] for k, s in d.items()} for d in slots]
         with tf.device(params[0].device):
-            new_params, new_slots = update(
-                [tf.cast(tf.convert_to_tensor(local(g)[i]), v.dtype)
-                 for g, v in zip(grads, params)],
-                [tf.convert_to_tensor(v) for v in params],
-                [{k: tf.convert_to_tensor(s) for k, s in d.items()} for d in copies],
-                t, learning_rate,
-            )
-            for var, value in zip(params, new_params):
-                var.assign(value)
-            for slot_vars, values in zip(copies, new_slots):
-                for key, var in slot_vars.items():
-                    var.assign(values[key])
+            step([tf.convert_to_tensor(local(g)[i]) for g in grads], params, copies, t,
+                 learning_rate)
+
+
+def assigning(update, jit_compile: bool = True):
+    """A compiled step that assigns what the pure list-level `update` returns.
+
+    Args:
+        update: `update(grads, params, slots, t, learning_rate) -> (params, slots)`,
+            an optimizer's pure step on tensors.
+        jit_compile: compile with XLA, as the optimizer shell does.
+
+    Returns:
+        `step(grads, variables, slot_variables, t, learning_rate)`, a `tf.function`.
+    """
+
+    def step(grads, variables, slots, t, learning_rate):
+        new_params, new_slots = update(
+            [tf.cast(g, v.dtype) for g, v in zip(grads, variables)],
+            [tf.convert_to_tensor(v) for v in variables],
+            [{k: tf.convert_to_tensor(s) for k, s in d.items()} for d in slots],
+            t, learning_rate,
+        )
+        for var, value in zip(variables, new_params):
+            var.assign(value)
+        for slot_vars, values in zip(slots, new_slots):
+            for key, var in slot_vars.items():
+                var.assign(values[key])
+
+    return tf.function(step, jit_compile=jit_compile, autograph=False)
 
 
 def make_strategy(name: str = "none", *, timeout_s: float = 60.0):

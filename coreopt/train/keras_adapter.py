@@ -4,7 +4,8 @@
 coreopt optimizer's own pure list-level `update`: Keras clips, scales and
 all-reduces the gradients as for its own optimizers, then the adapter calls
 `update(grads, params, slots, t, learning_rate)` with t = iterations + 1 (as a
-float64) and assigns what it returns. The slots are Keras optimizer variables
+float64) and assigns what it returns, compiled with XLA unless the coreopt
+optimizer was made with `jit_compile=False`. The slots are Keras optimizer variables
 (created with the values of the coreopt optimizer's `init_slots`), so they
 are saved and loaded with the model in a `.keras` file.
 
@@ -37,7 +38,7 @@ import tensorflow as tf
 
 from coreopt.core.optimizer import Optimizer
 from coreopt.core.registry import entry, get
-from coreopt.train.distribute import update_local_copies
+from coreopt.train.distribute import assigning, update_local_copies
 
 
 @keras.saving.register_keras_serializable(package="coreopt")
@@ -72,6 +73,7 @@ class KerasOptimizer(keras.optimizers.Optimizer):
         super().__init__(learning_rate=learning_rate, **kwargs)
         self._held = _Held(optimizer)  # not tracked: only its configuration is used
         self._slots = []
+        self._coreopt_step = assigning(optimizer.update, jit_compile=optimizer.jit_compile)
 
     @property
     def inner(self):
@@ -109,7 +111,7 @@ class KerasOptimizer(keras.optimizers.Optimizer):
     def _update(self, strategy, grads, variables, slots, learning_rate):
         t = tf.cast(self._iterations + 1, tf.float64)
         lr = tf.cast(tf.convert_to_tensor(learning_rate), tf.float64)
-        update_local_copies(strategy, self.inner.update, grads, variables, slots, t, lr)
+        update_local_copies(strategy, self._coreopt_step, grads, variables, slots, t, lr)
 
     def update_step(self, gradient, variable, learning_rate):
         raise NotImplementedError("KerasOptimizer steps all variables at once.")
