@@ -93,6 +93,17 @@ def test_mirrored_two_cpus_equals_one_device(tmp_path, single_device):
     _assert_matches_oracle(weights, single_device)
 
 
+def test_keras_adapter_in_fit_under_mirrored_equals_one_device(tmp_path):
+    out = tmp_path / "keras.npz"
+    code, err = _finish(_spawn(["keras-mirrored", str(out)]))
+    assert code == 0, err[-3000:]
+    weights, steps, _, _ = _load(out)
+    expected, expected_steps = worker.keras_fit(None)
+    assert steps == expected_steps == 46
+    for got, want in zip(weights, expected, strict=True):
+        np.testing.assert_allclose(got, want, rtol=1e-5, atol=1e-6)
+
+
 def test_multiworker_two_processes_equal_one_process(tmp_path, single_device):
     cluster = {"worker": [f"localhost:{p}" for p in _free_ports(2)]}
     processes = [

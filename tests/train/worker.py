@@ -1,8 +1,9 @@
 """Trains the digits MLP for the distribution tests; run as a script in a subprocess.
 
-    python tests/train/worker.py {none|mirrored|multiworker} OUT.npz [TIMEOUT_S]
+    python tests/train/worker.py {none|mirrored|keras-mirrored|multiworker} OUT.npz [TIMEOUT]
 
-"mirrored" splits the CPU into two logical devices first; "multiworker"
+"mirrored" splits the CPU into two logical devices first ("keras-mirrored"
+then trains a Keras model by `model.fit` with the adapter); "multiworker"
 reads its cluster from TF_CONFIG. Writes the final weights and step counter.
 """
 
@@ -43,6 +44,25 @@ def train(strategy=None, optimizer="adam", learning_rate=1e-2):
     return [v.numpy() for v in mlp.trainable_variables], int(opt.iterations.numpy()), copies_equal
 
 
+def keras_fit(strategy=None):
+    """Final weights of a Keras MLP trained by `model.fit` with the Keras adapter."""
+    import keras
+    import tensorflow as tf
+
+    from coreopt.train.keras_adapter import KerasOptimizer
+
+    split = data.load("digits")
+    with (strategy or tf.distribute.get_strategy()).scope():
+        keras.utils.set_random_seed(0)
+        net = keras.Sequential([keras.Input((64,)), keras.layers.Dense(32, activation="relu"),
+                                keras.layers.Dense(10)])
+        net.compile(optimizer=KerasOptimizer(coreopt.Adam(0.01)), jit_compile=False,
+                    loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True))
+    net.fit(split.x_train, split.y_train, batch_size=BATCH, epochs=EPOCHS, shuffle=False,
+            verbose=0)
+    return [v.numpy() for v in net.trainable_variables], int(net.optimizer.iterations.numpy())
+
+
 def _workers():
     config = json.loads(os.environ.get("TF_CONFIG", "{}"))
     return max(1, len(config.get("cluster", {}).get("worker", [])))
@@ -63,11 +83,15 @@ class _Null:
 def main(argv):
     kind, out = argv[0], argv[1]
     timeout = float(argv[2]) if len(argv) > 2 else 60.0
-    if kind == "mirrored":
+    if kind in ("mirrored", "keras-mirrored"):
         distribute.split_logical_cpus(2)
         import tensorflow as tf
 
         strategy = tf.distribute.MirroredStrategy(["/cpu:0", "/cpu:1"])
+        if kind == "keras-mirrored":
+            weights, steps = keras_fit(strategy)
+            np.savez(out, *weights, steps=steps, replicas=2, copies_equal=True)
+            return 0
     else:
         strategy = distribute.make_strategy(kind, timeout_s=timeout)
     weights, steps, copies_equal = train(strategy)
