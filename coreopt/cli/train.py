@@ -220,7 +220,8 @@ def _report(args, histories, split, sizes, rates) -> str:
         f"# Training the MLP on {split.name}",
         "",
         f"- data: {split!r}",
-        f"- model: MLP {sizes}, ReLU, He-uniform (output layer Glorot-uniform) init, seed {args.seed}",
+        f"- model: MLP {sizes}, ReLU, He-uniform init (output layer Glorot-uniform), "
+        f"seed {args.seed}",
         f"- batch size {args.batch_size}, {args.epochs} epochs, data seed {args.seed}, "
         f"strategy {args.strategy}",
         f"- learning rates: {rate_text}",

@@ -239,6 +239,12 @@ class Trainer:
 
     # ------------------------------------------------------------- checkpoints
     def _manager(self, resume):
+        if getattr(self, "_checkpoints", None) is not None and not resume:
+            return self._checkpoints  # a later fit() of this trainer continues its own run
+        self._checkpoints = self._open_manager(resume)
+        return self._checkpoints
+
+    def _open_manager(self, resume):
         if self.checkpoint_dir is None:
             if resume:
                 raise ValueError("`resume=True` needs a `checkpoint_dir`.")

@@ -154,3 +154,16 @@ def test_keras_optimizer_in_the_loop_matches_its_coreopt_conversion():
         weights[library] = [v.numpy() for v in mlp.trainable_variables]
     for a, b in zip(weights["coreopt"], weights["keras"], strict=True):
         np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-6)
+
+
+def test_fit_again_continues_the_same_run(tmp_path):
+    expected, _, _ = _run(tmp_path / "whole", epochs=3)
+    mlp = model.MLP((64, 24, 10), seed=0)
+    opt = coreopt.get("adam", learning_rate=1e-2)
+    trainer = loop.Trainer(mlp, opt, SPLIT, batch_size=100, seed=5, verbose=0,
+                           checkpoint_dir=tmp_path / "steps", checkpoint_every=10)
+    trainer.fit(1)
+    history = trainer.fit(3)
+    assert [r["epoch"] for r in history] == [1, 2, 3]
+    for a, b in zip([v.numpy() for v in mlp.trainable_variables], expected, strict=True):
+        np.testing.assert_array_equal(a, b)
