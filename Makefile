@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test test-all lint bench-step bench-lab
+.PHONY: run test test-all lint bench-step bench-lab bench-train
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -31,3 +31,6 @@ bench-step: $(STAMP)  ## one optimizer step, coreopt's Adam against Keras's
 
 bench-lab: $(STAMP)  ## the convergence lab: the guide's nine runs, 10k Adam runs, Rosenbrock
 	$(BIN)/python benchmarks/lab.py
+
+bench-train: $(STAMP)  ## one training epoch of the digits MLP, coreopt's Adam against Keras's
+	$(BIN)/python benchmarks/train.py

@@ -4,6 +4,7 @@
     coreopt run          optimizers on a test function, one table (see `coreopt run -h`)
     coreopt sweep        grids x functions x random starts, batched, resumable
     coreopt stable-lr    the largest learning rate that does not diverge
+    coreopt train        train the Core-API MLP with several optimizers, compare them
 
 Bad input ends the command with exit status 2 and one line naming the problem.
 """
@@ -13,7 +14,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from coreopt.cli import lab
+from coreopt.cli import lab, train
 
 
 def _list(args) -> int:
@@ -50,6 +51,7 @@ def parser() -> argparse.ArgumentParser:
     sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
     sub.add_parser("list", help="list the optimizers and test functions").set_defaults(run=_list)
     lab.add_parsers(sub)
+    train.add_parser(sub)
     return p
 
 

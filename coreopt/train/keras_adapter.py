@@ -1,0 +1,160 @@
+"""Any coreopt optimizer as a `keras.optimizers.Optimizer`, for `model.compile` and `fit`.
+
+`KerasOptimizer(coreopt_optimizer)` is a Keras 3 optimizer whose step is the
+coreopt optimizer's own pure list-level `update`: Keras clips, scales and
+all-reduces the gradients as for its own optimizers, then the adapter calls
+`update(grads, params, slots, t, learning_rate)` with t = iterations + 1 (as a
+float64) and assigns what it returns, compiled with XLA unless the coreopt
+optimizer was made with `jit_compile=False`. The slots are Keras optimizer variables
+(created with the values of the coreopt optimizer's `init_slots`), so they
+are saved and loaded with the model in a `.keras` file.
+
+Example:
+    >>> import keras, numpy as np, coreopt
+    >>> from coreopt.train.keras_adapter import KerasOptimizer
+    >>> model = keras.Sequential([keras.Input((3,)), keras.layers.Dense(1)])
+    >>> model.compile(optimizer=KerasOptimizer(coreopt.Lion(learning_rate=1e-3)), loss="mse")
+    >>> model.optimizer
+    KerasOptimizer(Lion(learning_rate=0.001, beta_1=0.9, beta_2=0.99))
+    >>> x = np.ones((8, 3), np.float32)
+    >>> model.fit(x, x[:, :1], epochs=1, verbose=0).history["loss"][0] > 0
+    True
+
+Notes:
+    The learning rate lives in Keras's float32 `learning_rate` variable (so
+    Keras callbacks such as `ReduceLROnPlateau` can change it): the adapter of
+    `Adam(learning_rate=lr)` follows `Adam(learning_rate=float32(lr))` exactly
+    in math. A `keras.optimizers.schedules.LearningRateSchedule` is passed on;
+    a plain callable of the step is refused (Keras calls callables without
+    the step). Keras's own options (`clipnorm`, `weight_decay`, ...) may be
+    given as keyword arguments and act as for any Keras optimizer. Saving
+    needs a registered optimizer (`coreopt.get(name)`), not a wrapped one.
+"""
+
+from __future__ import annotations
+
+import keras
+import tensorflow as tf
+
+from coreopt.core.optimizer import Optimizer
+from coreopt.core.registry import entry, get
+from coreopt.train.distribute import assigning, update_local_copies
+
+
+@keras.saving.register_keras_serializable(package="coreopt")
+class KerasOptimizer(keras.optimizers.Optimizer):
+    """A Keras 3 optimizer that steps with a coreopt optimizer's pure update.
+
+    Args:
+        optimizer: a coreopt optimizer (its configuration is used, its
+            variables are not), or a dict {"name": registered name,
+            "config": hyperparameters} as `get_config` writes it.
+        learning_rate: overrides the coreopt optimizer's learning rate (float
+            or Keras schedule); set by `from_config`.
+        **kwargs: Keras optimizer options (`name`, `clipnorm`, ...).
+
+    Raises:
+        TypeError: for anything but a coreopt optimizer, or a learning rate
+            that is a plain callable.
+    """
+
+    def __init__(self, optimizer, learning_rate=None, **kwargs):
+        if isinstance(optimizer, dict):
+            config = dict(optimizer.get("config", {}))
+            if learning_rate is not None:
+                config["learning_rate"] = learning_rate
+            optimizer = get(optimizer["name"], **config)
+        if not isinstance(optimizer, Optimizer):
+            raise TypeError(f"`optimizer` must be a coreopt optimizer; received "
+                            f"{type(optimizer).__name__}.")
+        if learning_rate is None:
+            learning_rate = _keras_learning_rate(optimizer)
+        kwargs.setdefault("name", f"coreopt_{optimizer.registry_name or 'optimizer'}")
+        super().__init__(learning_rate=learning_rate, **kwargs)
+        self._held = _Held(optimizer)  # not tracked: only its configuration is used
+        self._slots = []
+        self._coreopt_step = assigning(optimizer.update, jit_compile=optimizer.jit_compile)
+
+    @property
+    def inner(self):
+        """The wrapped coreopt optimizer."""
+        return self._held.optimizer
+
+    def build(self, var_list):
+        if self.built:
+            return
+        super().build(var_list)
+        strategy = self._distribution_strategy
+        for var in var_list:
+            value = var.value if isinstance(var, keras.Variable) else var
+            base = var.name.replace("/", "_").replace(":", "_")
+            slots = {}
+            with strategy.extended.colocate_vars_with(value):
+                for key, init in self.inner.init_slots(tf.convert_to_tensor(value)).items():
+                    slots[key] = self.add_variable(
+                        shape=tuple(init.shape), dtype=init.dtype, name=f"{key}_{base}",
+                        initializer=_Value(init),
+                    )
+            self._slots.append(slots)
+
+    def _backend_update_step(self, grads, trainable_variables, learning_rate):
+        slots = [{k: s.value for k, s in self._slots[self._get_variable_index(v)].items()}
+                 for v in trainable_variables]
+        variables = [v.value if isinstance(v, keras.Variable) else v
+                     for v in trainable_variables]
+        pairs = self._all_reduce_sum_gradients(list(zip(grads, variables)))
+        tf.__internal__.distribute.interim.maybe_merge_call(
+            self._update, self._distribution_strategy, [g for g, _ in pairs], variables,
+            slots, learning_rate,
+        )
+
+    def _update(self, strategy, grads, variables, slots, learning_rate):
+        t = tf.cast(self._iterations + 1, tf.float64)
+        lr = tf.cast(tf.convert_to_tensor(learning_rate), tf.float64)
+        update_local_copies(strategy, self._coreopt_step, grads, variables, slots, t, lr)
+
+    def update_step(self, gradient, variable, learning_rate):
+        raise NotImplementedError("KerasOptimizer steps all variables at once.")
+
+    def get_config(self):
+        name = self.inner.registry_name
+        if name is None or entry(name).cls is not type(self.inner):
+            raise ValueError(
+                f"{self.inner!r} cannot be saved: only optimizers made by "
+                "coreopt.get(name, ...) (registered classes, not wrappers) can."
+            )
+        hyper = {k: v for k, v in self.inner.get_config().items() if k != "learning_rate"}
+        return {**super().get_config(), "optimizer": {"name": name, "config": hyper}}
+
+    def __repr__(self):
+        return f"KerasOptimizer({self.inner!r})"
+
+
+class _Held:
+    def __init__(self, optimizer):
+        self.optimizer = optimizer
+
+
+class _Value:
+    """A Keras initializer that returns a given tensor (a slot's initial value)."""
+
+    def __init__(self, value):
+        self.value = value
+
+    def __call__(self, shape, dtype=None):
+        return tf.cast(self.value, dtype) if dtype is not None else self.value
+
+
+def _keras_learning_rate(optimizer):
+    while not hasattr(optimizer, "_learning_rate") and hasattr(optimizer, "inner"):
+        optimizer = optimizer.inner  # a wrapper's rate is its inner optimizer's
+    lr = optimizer._learning_rate
+    if isinstance(lr, tf.Variable):
+        return float(lr.numpy())
+    if isinstance(lr, keras.optimizers.schedules.LearningRateSchedule):
+        return lr
+    raise TypeError(
+        "KerasOptimizer: a learning rate that is a plain callable of the step cannot be "
+        "used, as Keras calls it without the step; use a "
+        "keras.optimizers.schedules.LearningRateSchedule."
+    )

@@ -1,0 +1,346 @@
+"""The training loop: compiled steps, evaluation, history, TensorBoard, checkpoints, resume.
+
+`Trainer(model, optimizer, split, ...)` trains a Core-API model (any
+`tf.Module` called on a batch that returns logits) with any optimizer that
+has the `apply_gradients(grads, vars)` protocol (coreopt's, or Keras's).
+
+* The train step is one `tf.function`; batch loss and hits accumulate in
+  variables, so no number comes back to Python until the epoch ends.
+* After each epoch the history gets one record:
+  {epoch, step, loss, accuracy, test_loss, test_accuracy, time_s}
+  (train figures averaged over the epoch's examples, test on the held-out split).
+* `logdir`: the same figures as TensorBoard scalars (`tf.summary`), by epoch.
+* `checkpoint_dir`: a `tf.train.CheckpointManager` saves model, optimizer,
+  step counter, epoch accumulators and history every `checkpoint_every`
+  steps and at the end. `fit(resume=True)` restores the latest checkpoint
+  and continues from its step. Epoch e is shuffled with seed `seed + e`, so the
+  resumed run sees the same batches and ends with bit-identical weights.
+
+Example:
+    >>> import coreopt
+    >>> from coreopt.train import data, loop, model
+    >>> split = data.load("digits")
+    >>> mlp = model.MLP([64, 32, 10], seed=0)
+    >>> trainer = loop.Trainer(mlp, coreopt.Adam(1e-3), split, batch_size=64, verbose=0)
+    >>> history = trainer.fit(epochs=2)
+    >>> [record["epoch"] for record in history]
+    [1, 2]
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+import time
+from pathlib import Path
+
+import tensorflow as tf
+from tensorflow.core.framework import summary_pb2
+
+from coreopt.train import data as data_lib
+from coreopt.train import distribute
+from coreopt.train.model import accuracy, cross_entropy
+
+META_FILE = "coreopt-meta.json"
+
+
+class Trainer:
+    """Trains `model` with `optimizer` on a `data.Split`.
+
+    Args:
+        model: a `tf.Module` mapping a float32 batch to logits.
+        optimizer: an object with `apply_gradients(grads, vars)` (coreopt or Keras).
+        split: the data (`coreopt.train.data.Split`).
+        batch_size: global batch size, in [1, training examples].
+        seed: the data order: epoch e is shuffled with seed `seed + e`.
+        strategy: a `tf.distribute` strategy the model and optimizer were made
+            under, or None for one device.
+        logdir: folder for TensorBoard scalars, or None.
+        checkpoint_dir: folder for checkpoints, or None.
+        checkpoint_every: save every this many steps (and at the end), >= 1.
+        meta: what a checkpoint must match to be resumed (plain JSON values,
+            e.g. model sizes and optimizer config); saved next to the checkpoints.
+        verbose: 0 silent, 1 progress bar, 2 one line per epoch.
+        jit_compile: compile the whole train step with XLA (one device only).
+
+    Raises:
+        ValueError: for a bad batch size or `checkpoint_every`.
+        PermissionError: for a log or checkpoint folder that cannot be written.
+    """
+
+    def __init__(self, model, optimizer, split, *, batch_size: int = 32, seed: int = 0,
+                 strategy=None, logdir=None, checkpoint_dir=None, checkpoint_every: int = 100,
+                 meta: dict | None = None, verbose: int = 1, jit_compile: bool = False):
+        self.batch_size = data_lib.check_batch_size(batch_size, len(split.x_train))
+        if not isinstance(checkpoint_every, int) or checkpoint_every < 1:
+            raise ValueError(f"`checkpoint_every` must be an int >= 1; received "
+                             f"{checkpoint_every!r}.")
+        self.writes = strategy is None or distribute.is_chief(strategy)
+        for folder in (logdir, checkpoint_dir):
+            if folder is not None and self.writes:
+                check_writable(folder)
+        self.model, self.optimizer, self.split = model, optimizer, split
+        self.seed, self.strategy, self.verbose = int(seed), strategy, int(verbose)
+        self.logdir, self.checkpoint_dir = logdir, checkpoint_dir
+        self.checkpoint_every, self.meta = checkpoint_every, dict(meta or {})
+        self.jit_compile = bool(jit_compile) and strategy is None
+        self.steps_per_epoch = data_lib.steps_per_epoch(len(split.x_train), self.batch_size)
+        self._make_state()
+        self._train_step = self._compile_train_step()
+        self._eval = tf.function(self._evaluate_batch)
+
+    def _make_state(self):
+        self.variables = list(self.model.trainable_variables)
+        with self._scope():
+            self.optimizer.build(self.variables)
+        self.step = tf.Variable(0, dtype=tf.int64, trainable=False, name="step")
+        self.sums = tf.Variable(tf.zeros([3], tf.float64), trainable=False, name="epoch_sums")
+        self.history_text = tf.Variable("[]", trainable=False, name="history")
+        self.checkpoint = tf.train.Checkpoint(
+            model=self.model, optimizer=self.optimizer, step=self.step, sums=self.sums,
+            history=self.history_text,
+        )
+
+    def _scope(self):
+        return self.strategy.scope() if self.strategy is not None else _NullScope()
+
+    def __repr__(self):
+        return (f"Trainer(model={self.model!r}, optimizer={self.optimizer!r}, "
+                f"data={self.split.name!r}, batch_size={self.batch_size}, seed={self.seed}, "
+                f"strategy={type(self.strategy).__name__ if self.strategy else None})")
+
+    # ------------------------------------------------------------ compiled steps
+    def _loss_and_grads(self, x, y, denominator):
+        with tf.GradientTape() as tape:
+            logits = self.model(x)
+            loss = cross_entropy(logits, y, denominator)
+        grads = tape.gradient(loss, self.variables)
+        hits = tf.reduce_sum(tf.cast(tf.equal(tf.argmax(logits, -1, output_type=y.dtype), y),
+                                     tf.float64))
+        return loss, hits, grads
+
+    def _accumulate(self, loss, hits, n):
+        n = tf.cast(n, tf.float64)
+        self.sums.assign_add(tf.stack([tf.cast(loss, tf.float64) * n, hits, n]))
+        self.step.assign_add(1)
+
+    def _compile_train_step(self):
+        if self.strategy is None:
+            def step(x, y):
+                loss, hits, grads = self._loss_and_grads(x, y, None)
+                self.optimizer.apply_gradients(zip(grads, self.variables))
+                self._accumulate(loss, hits, tf.shape(x)[0])
+            return tf.function(step, jit_compile=self.jit_compile)
+
+        strategy = self.strategy
+
+        def replica(x, y, n):
+            loss, hits, grads = self._loss_and_grads(x, y, n)
+            distribute.apply_gradients(self.optimizer, grads, self.variables)
+            return loss, hits
+
+        def step(batch, n):
+            loss, hits = strategy.run(replica, args=(*batch, n))
+            total = strategy.reduce(tf.distribute.ReduceOp.SUM, loss, axis=None)
+            hits = strategy.reduce(tf.distribute.ReduceOp.SUM, hits, axis=None)
+            self._accumulate(total, hits, n)
+        return tf.function(step)
+
+    def _run_step(self, x, y):
+        if self.strategy is None:
+            self._train_step(x, y)
+        else:
+            self._train_step(distribute.shard(self.strategy, x, y), tf.shape(x)[0])
+
+    def _evaluate_batch(self, x, y):
+        logits = self.model(x)
+        return cross_entropy(logits, y), accuracy(logits, y)
+
+    def evaluate(self, x, y) -> tuple[float, float]:
+        """(mean loss, accuracy) of the model on (x, y), in one batch."""
+        loss, acc = self._eval(tf.constant(x), tf.constant(y))
+        return float(loss), float(acc)
+
+    # --------------------------------------------------------------------- fit
+    def fit(self, epochs: int, *, resume: bool = False, on_step=None) -> list[dict]:
+        """Trains until `epochs` epochs are done; returns the history (one dict per epoch).
+
+        Args:
+            epochs: total epochs, counting those of a resumed checkpoint, >= 1.
+            resume: continue from the latest checkpoint in `checkpoint_dir`.
+            on_step: called as `on_step(step)` after each step (e.g. to stop early).
+
+        Raises:
+            ValueError: for epochs < 1, `resume` without checkpoints, a checkpoint
+                made for other settings (the mismatch is named), or a folder
+                that already holds checkpoints while `resume` is False.
+        """
+        if not isinstance(epochs, int) or epochs < 1:
+            raise ValueError(f"`epochs` must be an int >= 1; received {epochs!r}.")
+        manager = self._manager(resume)
+        history = json.loads(self.history_text.numpy().decode())
+        writer = tf.summary.create_file_writer(str(self.logdir)) if self._logs() else None
+        first_epoch = int(self.step.numpy()) // self.steps_per_epoch
+        for epoch in range(first_epoch, epochs):
+            record = self._epoch(epoch, epochs, manager, on_step)
+            history.append(record)
+            self.history_text.assign(json.dumps(history))
+            self._save(manager, at_end=epoch + 1 == epochs)
+            self._report(record, epochs, writer)
+        return history
+
+    def _save(self, manager, at_end=False):
+        """Saves every `checkpoint_every` steps, and at the end of training."""
+        if manager is None or not self.writes:
+            return  # no read of the step counter: a step must not wait for the last one
+        step = int(self.step.numpy())
+        if not (at_end or step % self.checkpoint_every == 0):
+            return
+        if manager.latest_checkpoint != str(Path(self.checkpoint_dir) / f"ckpt-{step}"):
+            manager.save(checkpoint_number=step)
+
+    def _logs(self) -> bool:
+        return self.logdir is not None and self.writes
+
+    def _epoch(self, epoch, epochs, manager, on_step) -> dict:
+        done = int(self.step.numpy()) - epoch * self.steps_per_epoch
+        if done == 0:
+            self.sums.assign(tf.zeros([3], tf.float64))
+        batches = data_lib.pipeline(self.split.x_train, self.split.y_train,
+                                    batch_size=self.batch_size, seed=self.seed, epoch=epoch,
+                                    skip=done)
+        bar = Progress(epoch + 1, epochs, self.steps_per_epoch, self.verbose)
+        start = time.perf_counter()
+        for i, (x, y) in enumerate(batches, start=done + 1):
+            self._run_step(x, y)
+            if i < self.steps_per_epoch:  # an epoch's last step saves with its record
+                self._save(manager)
+            bar.update(i)
+            if on_step is not None:
+                on_step(int(self.step.numpy()))
+        loss_sum, hits, seen = self.sums.numpy()
+        test_loss, test_acc = self.evaluate(self.split.x_test, self.split.y_test)
+        return {"epoch": epoch + 1, "step": int(self.step.numpy()), "loss": float(loss_sum / seen),
+                "accuracy": float(hits / seen), "test_loss": test_loss, "test_accuracy": test_acc,
+                "time_s": time.perf_counter() - start}
+
+    def _report(self, record, epochs, writer):
+        if self.verbose:
+            print(f"\repoch {record['epoch']}/{epochs}  loss {record['loss']:.4f}  "
+                  f"acc {record['accuracy']:.4f}  test loss {record['test_loss']:.4f}  "
+                  f"test acc {record['test_accuracy']:.4f}  {record['time_s']:.2f} s",
+                  file=sys.stderr, flush=True)
+        if writer is not None:
+            with writer.as_default():
+                for key in ("loss", "accuracy", "test_loss", "test_accuracy", "time_s"):
+                    scalar_summary(key, record[key], record["epoch"])
+            writer.flush()
+
+    # ------------------------------------------------------------- checkpoints
+    def _manager(self, resume):
+        if getattr(self, "_checkpoints", None) is not None and not resume:
+            return self._checkpoints  # a later fit() of this trainer continues its own run
+        self._checkpoints = self._open_manager(resume)
+        return self._checkpoints
+
+    def _open_manager(self, resume):
+        if self.checkpoint_dir is None:
+            if resume:
+                raise ValueError("`resume=True` needs a `checkpoint_dir`.")
+            return None
+        folder = Path(self.checkpoint_dir)
+        latest = tf.train.latest_checkpoint(str(folder))
+        if resume:
+            if latest is None:
+                raise ValueError(f"nothing to resume: no checkpoint in {str(folder)!r}.")
+            check_meta(folder, self.meta)
+        elif latest is not None:
+            raise ValueError(
+                f"{str(folder)!r} already holds checkpoints ({Path(latest).name}); pass "
+                "resume=True (--resume) to continue them, or choose another folder."
+            )
+        manager = tf.train.CheckpointManager(self.checkpoint, str(folder), max_to_keep=3)
+        if resume:
+            self.checkpoint.restore(latest).assert_existing_objects_matched()
+        elif self.writes:
+            write_json(folder / META_FILE, self.meta)
+        return manager
+
+
+def scalar_summary(tag: str, value: float, step: int) -> None:
+    """Writes a scalar to the default `tf.summary` writer, tagged for TensorBoard's scalars.
+
+    Core `tf.summary.write` with the scalar plugin's metadata, so it needs no
+    TensorBoard package at training time.
+    """
+    metadata = summary_pb2.SummaryMetadata()
+    metadata.plugin_data.plugin_name = "scalars"
+    tf.summary.write(tag, tf.constant(value, tf.float32), step=step, metadata=metadata)
+
+
+class _NullScope:
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        return False
+
+
+class Progress:
+    """A one-line text progress bar on stderr for one epoch (verbose=1, a terminal only)."""
+
+    def __init__(self, epoch: int, epochs: int, steps: int, verbose: int, width: int = 30):
+        self.epoch, self.epochs, self.steps = epoch, epochs, steps
+        self.show, self.width = verbose == 1 and sys.stderr.isatty(), width
+
+    def update(self, i: int) -> None:
+        if not self.show or (i % max(1, self.steps // 20) and i != self.steps):
+            return
+        filled = self.width * i // self.steps
+        print(f"\repoch {self.epoch}/{self.epochs} [{'=' * filled:<{self.width}}] "
+              f"{i}/{self.steps}", end="", file=sys.stderr, flush=True)
+
+    def __repr__(self):
+        return f"Progress(epoch={self.epoch}, epochs={self.epochs}, steps={self.steps})"
+
+
+def check_meta(folder, meta: dict) -> None:
+    """Raises ValueError naming every setting where `meta` differs from the checkpoint's."""
+    path = Path(folder) / META_FILE
+    if not path.is_file():
+        raise ValueError(f"{str(folder)!r} holds checkpoints but no {META_FILE}; it was not "
+                         "written by coreopt's trainer.")
+    saved = json.loads(path.read_text())
+    now = json.loads(json.dumps(meta, default=repr))
+    diffs = [f"{key}: checkpoint has {saved.get(key)!r}, this run {now.get(key)!r}"
+             for key in sorted(set(saved) | set(now)) if saved.get(key) != now.get(key)]
+    if diffs:
+        raise ValueError(f"cannot resume from {str(folder)!r}, it was made for other settings: "
+                         + "; ".join(diffs) + ".")
+
+
+def check_writable(folder) -> Path:
+    """Creates `folder` if needed and checks a file can be written in it.
+
+    Raises:
+        PermissionError: naming the folder, when it cannot be created or written.
+    """
+    path = Path(folder)
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+        probe = path / f".coreopt-write-test-{os.getpid()}"
+        probe.write_text("")
+        probe.unlink()
+    except OSError as err:
+        raise PermissionError(f"cannot write to the folder {str(path)!r}: "
+                              f"{err.strerror or err}.") from None
+    return path
+
+
+def write_json(path, value) -> None:
+    """Writes `value` as JSON to `path` atomically (temporary file + os.replace)."""
+    path = Path(path)
+    tmp = path.with_name(path.name + ".tmp")
+    tmp.write_text(json.dumps(value, indent=1, sort_keys=True, default=repr))
+    os.replace(tmp, path)
