@@ -11,6 +11,8 @@ sweep resumes without redoing or losing finished runs.
 from __future__ import annotations
 
 import concurrent.futures
+import functools
+import gc
 import os
 import sys
 import time
@@ -29,6 +31,29 @@ PATH_BYTES = 256 * 2**20  # the most a chunk's kept paths may take
 _PROGRAMS: dict = {}
 
 
+def _without_gc(fn):
+    """Runs `fn` with the cyclic garbage collector paused.
+
+    A sweep allocates an object or two per run; with TensorFlow loaded, that
+    triggers full collections of a large heap, which cost more than the
+    compiled loops of ten thousand runs. Reference counting still frees
+    everything; the collector resumes afterwards.
+    """
+
+    @functools.wraps(fn)
+    def wrapped(*args, **kwargs):
+        was_enabled = gc.isenabled()
+        gc.disable()
+        try:
+            return fn(*args, **kwargs)
+        finally:
+            if was_enabled:
+                gc.enable()
+
+    return wrapped
+
+
+@_without_gc
 def sweep(optimizers, functions="seed_quartic", grid=None, **options):
     """Runs every combination and returns a pandas DataFrame, one row per run.
 
@@ -63,6 +88,7 @@ def sweep(optimizers, functions="seed_quartic", grid=None, **options):
         .reset_index(drop=True)
 
 
+@_without_gc
 def sweep_runs(optimizers, functions="seed_quartic", grid=None, **options) -> list:
     """As `sweep`, returning the `Run` records (paths included when kept).
 
@@ -212,8 +238,9 @@ def _batched(chunk, real, varying, stop, max_iters, keep_paths, dtype) -> Batch:
                  else float(first.config.get(k, fixed.get(k)))) for k in names}
     f = first.function
     minimum = np.nan if f.minimum is None else f.minimum
-    out = program(np.stack([s.init for s in chunk]), hyper, minimum)
-    return Batch(chunk[:real], out, stop, max_iters, dtype)
+    inits = np.stack([s.init for s in chunk])
+    out = program(inits, hyper, minimum)
+    return Batch(chunk[:real], inits, out, stop, max_iters, dtype)
 
 
 def _program(spec, stop, max_iters, keep_paths, dtype) -> Program:
@@ -226,31 +253,33 @@ def _program(spec, stop, max_iters, keep_paths, dtype) -> Program:
 
 
 class Batch:
-    """The results of one batched chunk, kept as columns until rows are asked for."""
+    """The results of one batched chunk, kept as columns until rows are asked for.
 
-    def __init__(self, specs, out, stop, max_iters, dtype):
+    Columns are NumPy arrays, lists (points) or one value for every row.
+    """
+
+    def __init__(self, specs, inits, out, stop, max_iters, dtype):
         self.specs, self.out = specs, out
         n = len(specs)
         f = specs[0].function
         final = out["final"][:n].astype(np.float64)
         loss = out["final_loss"][:n].astype(np.float64)
-        distance = [None] * n
+        distance = None
         if len(f.minimizers):
             gaps = np.asarray(f.minimizers)[None] - final[:, None]
-            distance = np.min(np.linalg.norm(gaps, axis=-1), axis=1).tolist()
+            distance = np.min(np.linalg.norm(gaps, axis=-1), axis=1)
         self.columns = {
-            "optimizer": [s.name for s in specs], "function": [f.name] * n,
-            "init": [s.init.tolist() for s in specs], "seed": [s.seed for s in specs],
-            "status": [STATUS_NAMES[int(v)] for v in out["status"][:n]],
-            "iteration": out["iteration"][:n].tolist(), "steps": out["steps"][:n].tolist(),
-            "final": final.tolist(), "final_loss": loss.tolist(),
-            "final_grad_norm": out["final_grad_norm"][:n].astype(np.float64).tolist(),
-            "distance": distance,
-            "gap": [None] * n if f.minimum is None else (loss - f.minimum).tolist(),
-            "max_iters": [max_iters] * n, "rule": [stop.kind] * n, "tol": [stop.tol] * n,
-            "divergence": [stop.divergence] * n, "dtype": [dtype] * n,
-            "engine": ["batched"] * n, "wall_time": [out["wall_time"] / n] * n,
-            "key": [s.key for s in specs],
+            "optimizer": specs[0].name, "function": f.name,
+            "init": inits[:n].tolist(), "seed": [s.seed for s in specs],
+            "status": np.array([STATUS_NAMES[i] for i in range(4)])[out["status"][:n]],
+            "iteration": out["iteration"][:n].astype(np.int64),
+            "steps": out["steps"][:n].astype(np.int64),
+            "final": final.tolist(), "final_loss": loss,
+            "final_grad_norm": out["final_grad_norm"][:n].astype(np.float64),
+            "distance": distance, "gap": None if f.minimum is None else loss - f.minimum,
+            "max_iters": max_iters, "rule": stop.kind, "tol": stop.tol,
+            "divergence": stop.divergence, "dtype": dtype, "engine": "batched",
+            "wall_time": out["wall_time"] / n, "key": [s.key for s in specs],
         }
 
     def __len__(self):
@@ -259,23 +288,29 @@ class Batch:
     def frame(self):
         import pandas as pd
 
-        columns = dict(self.columns)
-        for k in self.specs[0].config:
-            columns.setdefault(k, [s.config[k] for s in self.specs])
+        n = len(self.specs)
+        columns = {k: v if isinstance(v, (list, np.ndarray)) else [v] * n
+                   for k, v in self.columns.items()}
+        configs = {id(s.config): s.config for s in self.specs}  # one dict per grid point
+        first = self.specs[0].config
+        for k in first:
+            same = all(c[k] == first[k] for c in configs.values())
+            columns.setdefault(k, [first[k]] * n if same else [s.config[k] for s in self.specs])
         return pd.DataFrame(columns)
 
     def runs(self) -> list:
-        c, out, f = self.columns, self.out, self.specs[0].function
+        n, out, f = len(self.specs), self.out, self.specs[0].function
+        rows = {k: v.tolist() if isinstance(v, np.ndarray) else v if isinstance(v, list)
+                else [v] * n for k, v in self.columns.items() if k != "function"}
         runs = []
         for i, s in enumerate(self.specs):
             curves = {}
             if "path" in out:
-                n = c["steps"][i] + 1
-                curves = {k: out[k][:n, i].astype(np.float64).tolist()
+                m = rows["steps"][i] + 1
+                curves = {k: out[k][:m, i].astype(np.float64).tolist()
                           for k in ("path", "loss", "grad_norm")}
-            row = {k: v[i] for k, v in c.items() if k != "function"}
-            runs.append(Run(**row, config=dict(s.config), function=f.name,
-                            function_params=dict(f.params), **curves))
+            runs.append(Run(**{k: v[i] for k, v in rows.items()}, config=dict(s.config),
+                            function=f.name, function_params=dict(f.params), **curves))
         return runs
 
 
