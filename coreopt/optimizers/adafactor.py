@@ -29,7 +29,9 @@ Notes:
     `learning_rate` caps the relative step (the paper's 1e-2 by default; Keras
     uses 1e-3). Keras 3 computes the same update; its `relative_step` flag does
     not change it. The paper's factored form means no full-size slot for
-    matrices (Keras keeps one anyway).
+    matrices (Keras keeps one anyway). A zero gradient entry gives a zero step
+    even where the factored v underflows to 0 in float32 (Keras and the plain
+    formula give NaN there: 0 / sqrt(0)).
 """
 
 from __future__ import annotations
@@ -57,7 +59,9 @@ def adafactor_update(g, x, slots, t, *, learning_rate, beta_2_decay, epsilon_1, 
         row = r / tf.reduce_mean(r, axis=-1, keepdims=True)
         v = row[..., :, None] * c[..., None, :]
         new = {"r": r, "c": c}
-    u = g / tf.sqrt(v)
+    # Where g is 0 the step is 0, even if v underflowed to 0 (a zero row and a
+    # zero column of a float32 gradient give v ~ 1e-60): no 0 / 0 = NaN.
+    u = tf.math.divide_no_nan(g, tf.sqrt(v))
     u = u / tf.maximum(tf.ones([], x.dtype), ops.rms(u) / ops.like(clip_threshold, x))
     return x - alpha * u, new
 
