@@ -21,7 +21,7 @@ import warnings
 
 import tensorflow as tf
 
-from coreopt.core import checks, ops
+from coreopt.core import checks, distributed, ops
 
 
 class _Positions:
@@ -180,7 +180,8 @@ class Optimizer(tf.Module):
         """Applies one step: `apply_gradients(grads, vars)` or `(zip(grads, vars))`.
 
         `None` gradients are skipped with a warning; `tf.IndexedSlices` are
-        densified (same result as the dense gradient).
+        densified (same result as the dense gradient). Inside `strategy.run`
+        the gradients are summed over replicas first (`coreopt.core.distributed`).
 
         Raises:
             ValueError, TypeError: for mismatched lengths or shapes, variables
@@ -188,6 +189,9 @@ class Optimizer(tf.Module):
                 raised before any variable changes.
         """
         grads, variables = _prepare(grads, variables)
+        if distributed.in_replica_context():  # inside strategy.run
+            distributed.apply_in_replica(self, grads, variables)
+            return
         self.build(variables)
         slots = [self._slots_for(v) for v in variables]
         self._compiled(grads, variables, slots)

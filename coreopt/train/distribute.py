@@ -1,19 +1,13 @@
-"""coreopt optimizers under `tf.distribute`: one all-reduce, then the pure update.
+"""Strategies for training: making them, sharding batches, who writes.
 
-Inside `strategy.run`, call `apply_gradients(optimizer, grads, variables)`
-instead of `optimizer.apply_gradients(grads, variables)`. It sums the
-replicas' gradients with one batched all-reduce, then, in cross-replica
-context, runs the optimizer's pure list-level `update` once per local
-replica on that replica's copies of the variables and slots, and advances the
-step counter once. Every replica applies the same summed gradient to the same
-values, so the copies stay identical; the math is the optimizer's own.
-
-Math (R replicas, global batch B, replica r holding the examples S_r):
-    loss_r = sum_{i in S_r} l_i / B,   g = sum_r grad(loss_r) = grad(mean_i l_i).
+A coreopt optimizer works inside `strategy.run` as it is: call
+`optimizer.apply_gradients(grads, variables)` there (see
+`coreopt.core.distributed`: one all-reduce, then the optimizer's pure update on
+every local copy). Build it under `strategy.scope()` first, so that its slots
+are mirrored like the variables.
 
 Example:
     >>> import tensorflow as tf, coreopt
-    >>> from coreopt.train import distribute
     >>> strategy = tf.distribute.MirroredStrategy(["/cpu:0"])
     >>> with strategy.scope():
     ...     x = tf.Variable([1.0, 2.0])
@@ -21,17 +15,15 @@ Example:
     ...     opt.build([x])
     >>> @tf.function
     ... def step():
-    ...     strategy.run(lambda: distribute.apply_gradients(opt, [tf.ones([2])], [x]))
+    ...     strategy.run(lambda: opt.apply_gradients([tf.ones([2])], [x]))
     >>> step()
     >>> x.numpy().tolist()
     [0.5, 1.5]
 
 Notes:
-    Build the optimizer (`optimizer.build(variables)`) under
-    `strategy.scope()` before the first step, so that its slots are mirrored
-    like the variables. `MultiWorkerMirroredStrategy` workers are made with a
-    collective timeout (`make_strategy`), so a worker whose peer never comes
-    fails with `tf.errors.DeadlineExceededError` instead of waiting forever.
+    `MultiWorkerMirroredStrategy` workers are made with a collective timeout
+    (`make_strategy`), so a worker whose peer never comes stops with a message
+    instead of waiting forever.
 """
 
 from __future__ import annotations
@@ -43,106 +35,6 @@ import sys
 import tensorflow as tf
 
 STRATEGIES = ("none", "mirrored", "multiworker")
-
-
-def apply_gradients(optimizer, grads, variables) -> None:
-    """One distributed step of a coreopt `optimizer`; call it inside `strategy.run`.
-
-    Args:
-        optimizer: a built coreopt optimizer (slots created under the strategy's scope).
-        grads: this replica's gradients, one per variable (no `None`).
-        variables: the (mirrored) variables.
-
-    Raises:
-        ValueError: for a `None` gradient, mismatched lengths, or an optimizer
-            that was not built for `variables` first.
-    """
-    grads, variables = list(grads), list(variables)
-    if len(grads) != len(variables) or any(g is None for g in grads):
-        raise ValueError(
-            f"`grads` must hold one gradient per variable and no None; received "
-            f"{len(grads)} gradients for {len(variables)} variables."
-        )
-    context = tf.distribute.get_replica_context()
-    if context is None or not tf.distribute.has_strategy():
-        optimizer.apply_gradients(grads, variables)
-        return
-    _check_built(optimizer, variables)
-    grads = [tf.convert_to_tensor(g) for g in grads]
-    summed = context.all_reduce(tf.distribute.ReduceOp.SUM, grads)
-    context.merge_call(_update_each_replica, args=(optimizer, summed, variables))
-
-
-def _check_built(optimizer, variables):
-    for var in variables:
-        try:
-            optimizer._slots_for(var)
-        except KeyError:
-            raise ValueError(
-                f"the optimizer has no slots for {var.name}; call optimizer.build(variables) "
-                "under strategy.scope() before the first distributed step."
-            ) from None
-
-
-def _update_each_replica(strategy, optimizer, grads, variables):
-    """Cross-replica context: the pure update on every local copy, then step + 1."""
-    slots = [optimizer._slots_for(v) for v in variables]
-    t = tf.cast(optimizer.iterations + 1, tf.float64)
-    update_local_copies(strategy, assigning(optimizer.update, jit_compile=False), grads,
-                        variables, slots, t, optimizer.current_learning_rate())
-    optimizer.iterations.assign_add(1)
-
-
-def update_local_copies(strategy, step, grads, variables, slots, t, learning_rate) -> None:
-    """Runs `step` on each local replica's copies of the variables and slots.
-
-    Called in cross-replica context (or with the default strategy), with
-    gradients already summed over replicas.
-
-    Args:
-        strategy: the current strategy (the default one for no distribution).
-        step: `step(grads, variables, slots, t, learning_rate)` that updates
-            one replica's variables and slots in place (see `assigning`).
-        grads: one (per-replica or plain) gradient per variable.
-        variables: the (mirrored or plain) variables.
-        slots: per variable, a dict of slot name -> (mirrored or plain) variable.
-        t: the 1-based step, float64; learning_rate: float64 scalar.
-    """
-    local = strategy.experimental_local_results
-    for i in range(len(local(variables[0]))):
-        params = [local(v)[i] for v in variables]
-        copies = [{k: local(s)[i] for k, s in d.items()} for d in slots]
-        with tf.device(params[0].device):
-            step([tf.convert_to_tensor(local(g)[i]) for g in grads], params, copies, t,
-                 learning_rate)
-
-
-def assigning(update, jit_compile: bool = True):
-    """A compiled step that assigns what the pure list-level `update` returns.
-
-    Args:
-        update: `update(grads, params, slots, t, learning_rate) -> (params, slots)`,
-            an optimizer's pure step on tensors.
-        jit_compile: compile with XLA, as the optimizer shell does.
-
-    Returns:
-        `step(grads, variables, slot_variables, t, learning_rate)`, a `tf.function`.
-    """
-
-    def step(grads, variables, slots, t, learning_rate):
-        new_params, new_slots = update(
-            [tf.cast(g, v.dtype) for g, v in zip(grads, variables)],
-            [tf.convert_to_tensor(v) for v in variables],
-            [{k: tf.convert_to_tensor(s) for k, s in d.items()} for d in slots],
-            t, learning_rate,
-        )
-        for var, value in zip(variables, new_params):
-            var.assign(value)
-        for slot_vars, values in zip(slots, new_slots):
-            for key, var in slot_vars.items():
-                var.assign(values[key])
-
-    return tf.function(step, jit_compile=jit_compile, autograph=False)
 
 
 def make_strategy(name: str = "none", *, timeout_s: float = 60.0):

@@ -36,9 +36,9 @@ from __future__ import annotations
 import keras
 import tensorflow as tf
 
+from coreopt.core.distributed import assigning, update_local_copies
 from coreopt.core.optimizer import Optimizer
 from coreopt.core.registry import entry, get
-from coreopt.train.distribute import assigning, update_local_copies
 
 
 @keras.saving.register_keras_serializable(package="coreopt")

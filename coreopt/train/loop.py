@@ -137,7 +137,7 @@ class Trainer:
 
         def replica(x, y, n):
             loss, hits, grads = self._loss_and_grads(x, y, n)
-            distribute.apply_gradients(self.optimizer, grads, self.variables)
+            self.optimizer.apply_gradients(grads, self.variables)
             return loss, hits
 
         def step(batch, n):

@@ -145,7 +145,7 @@ def test_apply_gradients_inside_run_matches_plain_call():
 
     @tf.function
     def step(g):
-        strategy.run(lambda: distribute.apply_gradients(opt, [x * 0 + g], [x]))
+        strategy.run(lambda: opt.apply_gradients([x * 0 + g], [x]))
 
     for g in ([0.5, 1.0, -1.0], [0.1, -0.3, 2.0]):
         step(tf.constant(g))
@@ -160,7 +160,7 @@ def test_apply_gradients_needs_a_built_optimizer():
         x = tf.Variable([1.0])
     opt = coreopt.GradientDescent(learning_rate=0.1)
     with pytest.raises(ValueError, match="build"):
-        strategy.run(lambda: distribute.apply_gradients(opt, [tf.ones([1])], [x]))
+        strategy.run(lambda: opt.apply_gradients([tf.ones([1])], [x]))
     np.testing.assert_array_equal(x.numpy(), [1.0])
 
 
