@@ -73,7 +73,10 @@ class KerasOptimizer(keras.optimizers.Optimizer):
         super().__init__(learning_rate=learning_rate, **kwargs)
         self._held = _Held(optimizer)  # not tracked: only its configuration is used
         self._slots = []
-        self._coreopt_step = assigning(optimizer.update, jit_compile=optimizer.jit_compile)
+        # Not compiled by XLA on its own: Keras's train step is (jit_compile=True), or
+        # it runs plain TF ops like Keras's own optimizers (an XLA launch per step
+        # would cost about 5% of an epoch of a small model).
+        self._coreopt_step = assigning(optimizer.update, jit_compile=False)
 
     @property
     def inner(self):
