@@ -162,18 +162,20 @@ _LOOPS: dict = {}
 
 
 def _loops_only(function, n, workers):
-    """The compiled programs alone, on the chunks and threads `lab.sweep` uses."""
+    """The compiled programs alone, on the chunks and threads `lab.sweep` uses
+    (one program per thread: an XLA executable runs one call at a time)."""
     if (function, n) not in _LOOPS:
         f = functions.get(function)
-        program = sweep_module.Program(coreopt.Adam(), f, lab.StoppingRule(), 2000)
-        starts = f.random_starts(n, 0)
-        parts = np.array_split(starts, workers if n >= 2048 else 1)
+        parts = np.array_split(f.random_starts(n, 0), workers if n >= 2048 else 1)
+        programs = [sweep_module.Program(coreopt.Adam(), f, lab.StoppingRule(), 2000)
+                    for _ in parts]
         hyper = {"learning_rate": 1e-3, "beta_1": 0.9, "beta_2": 0.999, "epsilon": 1e-7}
-        program(parts[0], hyper)
-        _LOOPS[(function, n)] = (program, parts, hyper)
-    program, parts, hyper = _LOOPS[(function, n)]
+        for program, part in zip(programs, parts):
+            program(part, hyper)
+        _LOOPS[(function, n)] = (programs, parts, hyper)
+    programs, parts, hyper = _LOOPS[(function, n)]
     with concurrent.futures.ThreadPoolExecutor(len(parts)) as pool:
-        list(pool.map(lambda p: program(p, hyper), parts))
+        list(pool.map(lambda pp: pp[0](pp[1], hyper), zip(programs, parts)))
 
 
 def write(rows, out_dir, quick):

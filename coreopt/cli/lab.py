@@ -81,7 +81,7 @@ def add_parsers(sub):
     sw.add_argument("--starts", type=int, default=None, help="N random starts per seed")
     sw.add_argument("--seeds", type=lambda t: [int(v) for v in t.split(",")], default=[0])
     sw.add_argument("--resume", action="store_true", help="continue the sweep in --out")
-    sw.add_argument("--chunk-size", type=int, default=4096)
+    sw.add_argument("--chunk-size", type=int, default=16384)
     sw.add_argument("--workers", type=int, default=None)
     sw.set_defaults(run=_sweep)
     st = sub.add_parser("stable-lr", help="the largest learning rate that does not diverge")

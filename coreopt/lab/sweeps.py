@@ -11,10 +11,14 @@ sweep resumes without redoing or losing finished runs.
 from __future__ import annotations
 
 import concurrent.futures
+import contextlib
 import functools
 import gc
+import itertools
 import os
+import queue
 import sys
+import threading
 import time
 
 import numpy as np
@@ -117,7 +121,7 @@ def sweep_runs(optimizers, functions="seed_quartic", grid=None, **options) -> li
 
 def _execute(optimizers, functions, grid, *, starts=None, seeds=(0,), max_iters=2000,
              rule="exact", tol=None, divergence=None, keep_paths=False, dtype="float32",
-             out=None, resume=False, chunk_size=4096, workers=None, engine="auto",
+             out=None, resume=False, chunk_size=16384, workers=None, engine="auto",
              progress=False):
     """Runs what is not done yet; returns the specs and the results (Batches, Run lists)."""
     max_iters = check_budget(max_iters)
@@ -216,10 +220,12 @@ def _chunks(members, stop, max_iters, keep_paths, settings):
     if keep_paths:
         per_run = (max_iters + 1) * (members[0].function.dim + 2) * 8
         limit = max(1, min(limit, PATH_BYTES // per_run))
-    n = len(members)
+    n, workers = len(members), settings["workers"]
     count = -(-n // limit)
-    if count == 1 and n >= 2048 and settings["workers"] > 1:
-        count = min(settings["workers"], n // 1024)
+    if count == 1 and n >= 2048 and workers > 1:
+        count = min(workers, n // 1024)  # enough runs to share between the threads
+    elif count > 1:
+        count = -(-count // workers) * workers  # whole rounds of equal chunks
     size = -(-n // count)
     chunks = []
     for i in range(0, n, size):
@@ -231,25 +237,50 @@ def _chunks(members, stop, max_iters, keep_paths, settings):
 
 def _batched(chunk, real, varying, stop, max_iters, keep_paths, dtype) -> Batch:
     first = chunk[0]
-    program = _program(first, stop, max_iters, keep_paths, dtype)
-    names = ("learning_rate", *program.optimizer.hyperparameter_names())
-    fixed = {k: float(v) for k, v in program.optimizer.hyperparameters().items()}
-    hyper = {k: (np.array([float(s.config[k]) for s in chunk]) if k in varying
-                 else float(first.config.get(k, fixed.get(k)))) for k in names}
-    f = first.function
-    minimum = np.nan if f.minimum is None else f.minimum
-    inits = np.stack([s.init for s in chunk])
-    out = program(inits, hyper, minimum)
+    with _slot() as slot:
+        program = _program(first, stop, max_iters, keep_paths, dtype, slot)
+        names = ("learning_rate", *program.optimizer.hyperparameter_names())
+        fixed = {k: float(v) for k, v in program.optimizer.hyperparameters().items()}
+        hyper = {k: (np.array([float(s.config[k]) for s in chunk]) if k in varying
+                     else float(first.config.get(k, fixed.get(k)))) for k in names}
+        f = first.function
+        minimum = np.nan if f.minimum is None else f.minimum
+        inits = np.stack([s.init for s in chunk])
+        out = program(inits, hyper, minimum)
     return Batch(chunk[:real], inits, out, stop, max_iters, dtype)
 
 
-def _program(spec, stop, max_iters, keep_paths, dtype) -> Program:
-    key = (*grids.group_key(spec), stop, max_iters, keep_paths, dtype)
-    if key not in _PROGRAMS:
-        optimizer = grids._build(spec.optimizer, spec.config)
-        _PROGRAMS[key] = (spec.function, Program(optimizer, spec.function, stop, max_iters,
-                                                 keep_paths, dtype))
+def _program(spec, stop, max_iters, keep_paths, dtype, slot) -> Program:
+    """The compiled program for `spec`'s group in `slot`.
+
+    TensorFlow runs one compiled XLA executable one call at a time, so chunks
+    running side by side need programs of their own.
+    """
+    key = (*grids.group_key(spec), stop, max_iters, keep_paths, dtype, slot)
+    with _LOCK:
+        if key not in _PROGRAMS:
+            optimizer = grids._build(spec.optimizer, spec.config)
+            _PROGRAMS[key] = (spec.function, Program(optimizer, spec.function, stop, max_iters,
+                                                     keep_paths, dtype))
     return _PROGRAMS[key][1]
+
+
+_LOCK = threading.Lock()
+_FREE_SLOTS: queue.SimpleQueue = queue.SimpleQueue()
+_SLOT_COUNT = itertools.count()
+
+
+@contextlib.contextmanager
+def _slot():
+    """A program slot no other running chunk holds (slots are reused across sweeps)."""
+    try:
+        n = _FREE_SLOTS.get_nowait()
+    except queue.Empty:
+        n = next(_SLOT_COUNT)
+    try:
+        yield n
+    finally:
+        _FREE_SLOTS.put(n)
 
 
 class Batch:
