@@ -27,6 +27,7 @@ from coreopt.lab.rules import StoppingRule
 
 # DIVERGED_EARLY: diverged before its step (took iteration - 1 steps).
 RUNNING, CONVERGED, DIVERGED, DIVERGED_EARLY = 0, 1, 2, 3
+CHECK_EVERY = 8  # steps between two checks of "is any run still running?"
 STATUS_NAMES = {RUNNING: "max_iters", CONVERGED: "converged", DIVERGED: "diverged",
                 DIVERGED_EARLY: "diverged"}
 
@@ -104,10 +105,10 @@ class Program:
         # One int32 per run: 0 while it runs, then 4 * iteration + its status.
         code = tf.zeros(tf.shape(x0)[:1], tf.int32)
 
-        def body(k, x, slots, code, curves):
+        def step(k, x, slots, code, curves):
             loss, g = f.value_and_gradient(x)
             curves = self._record(curves, k - 1, loss=loss, grad_norm=_norm(g))
-            running = tf.equal(code, 0)
+            running = tf.equal(code, 0) & (k <= self.max_iters)
             div = running & stop.diverged_before(x, loss, g)
             conv0 = running & ~div & stop.converged_before(loss, g, minimum)
             stepping = running & ~div & ~conv0
@@ -123,6 +124,9 @@ class Program:
             curves = self._record(curves, k, path=x)
             return k + 1, x, slots, code, curves
 
+        def body(k, *state):  # CHECK_EVERY steps, then the loop condition once
+            return tf.while_loop(lambda j, *_: j < k + CHECK_EVERY, step, (k, *state))
+
         def cond(k, x, slots, code, *_):
             return (k <= self.max_iters) & tf.reduce_any(tf.equal(code, 0))
 
@@ -130,20 +134,21 @@ class Program:
             cond, body, (tf.constant(1), x0, slots, code, self._curves(x0)))
         loss, g = f.value_and_gradient(x)
         norm = _norm(g)
-        curves = self._record(curves, k - 1, loss=loss, grad_norm=norm)
+        curves = self._record(curves, tf.minimum(k - 1, self.max_iters), loss=loss,
+                              grad_norm=norm)
         running = tf.equal(code, 0)
         status = tf.where(running, RUNNING, code % 4)
         status = tf.where(running & stop.converged_before(loss, g, minimum), CONVERGED, status)
         iteration = tf.where(running, self.max_iters, code // 4)
         out = {"status": status, "iteration": iteration, "final": x,
                "final_loss": loss, "final_grad_norm": norm}
-        out.update({name: ta.stack() for name, ta in curves.items()})
+        out.update({name: ta.stack()[:self.max_iters + 1] for name, ta in curves.items()})
         return out
 
     def _curves(self, x0):
         if not self.keep_path:
             return {}
-        size = self.max_iters + 1
+        size = self.max_iters + CHECK_EVERY + 1
         batch = x0.shape[0]
         curves = {
             "path": tf.TensorArray(self.dtype, size, element_shape=x0.shape),
