@@ -58,6 +58,10 @@ class Program:
         self._compiled = tf.function(functools.partial(Program._run, self), jit_compile=True,
                                      autograph=False)
 
+    def __repr__(self):
+        return (f"Program({self.optimizer!r} on {self.function!r}, {self.stop!r}, "
+                f"max_iters={self.max_iters}, keep_path={self.keep_path})")
+
     def __call__(self, x0, hyper: dict, minimum=np.nan) -> dict:
         """Runs the batch; returns NumPy arrays and the wall time.
 

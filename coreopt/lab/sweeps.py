@@ -316,6 +316,9 @@ class Batch:
     def __len__(self):
         return len(self.specs)
 
+    def __repr__(self):
+        return f"Batch({len(self)} runs of {self.specs[0].name} on {self.specs[0].function!r})"
+
     def frame(self):
         import pandas as pd
 
