@@ -5,13 +5,15 @@
     max_stable_lr      the largest learning rate that does not diverge
     StoppingRule       when a run has converged or diverged
     Run, to_frame      the records, and a DataFrame of them
+    surface            a 1-D or 2-D function's values on a grid, for plots
 """
 
 from coreopt.lab.records import Run, to_frame
 from coreopt.lab.rules import StoppingRule
 from coreopt.lab.single import convergence_test
 from coreopt.lab.stable import StableLR, max_stable_lr
+from coreopt.lab.surface import surface
 from coreopt.lab.sweeps import sweep, sweep_runs
 
 __all__ = ["Run", "StableLR", "StoppingRule", "convergence_test", "max_stable_lr", "sweep",
-           "sweep_runs", "to_frame"]
+           "surface", "sweep_runs", "to_frame"]
