@@ -173,6 +173,7 @@ def summary(frame, hyper) -> str:
     """Per optimizer (and hyperparameter): how many runs converged, diverged, ran out."""
     keys = ["optimizer", *hyper, "function"]
     counts = frame.groupby(keys, sort=False)["status"].value_counts().unstack(fill_value=0)
+    counts = counts.reindex(columns=["converged", "diverged", "max_iters"], fill_value=0)
     median = frame[frame.status == "converged"].groupby(keys, sort=False)["iteration"].median()
     counts["median iters (converged)"] = median
     return counts.reset_index().to_string(index=False, float_format=lambda v: f"{v:.6g}")
