@@ -6,8 +6,10 @@
     StoppingRule       when a run has converged or diverged
     Run, to_frame      the records, and a DataFrame of them
     surface            a 1-D or 2-D function's values on a grid, for plots
+    fair.tune          every optimizer's learning rate by one stated rule, batched
 """
 
+from coreopt.lab import fair
 from coreopt.lab.records import Run, to_frame
 from coreopt.lab.rules import StoppingRule
 from coreopt.lab.single import convergence_test
@@ -15,5 +17,5 @@ from coreopt.lab.stable import StableLR, max_stable_lr
 from coreopt.lab.surface import surface
 from coreopt.lab.sweeps import sweep, sweep_runs
 
-__all__ = ["Run", "StableLR", "StoppingRule", "convergence_test", "max_stable_lr", "sweep",
-           "surface", "sweep_runs", "to_frame"]
+__all__ = ["Run", "StableLR", "StoppingRule", "convergence_test", "fair", "max_stable_lr",
+           "surface", "sweep", "sweep_runs", "to_frame"]

@@ -1,0 +1,86 @@
+"""A fair choice of learning rate for side-by-side comparisons.
+
+Pictures that compare optimizers are only fair when every optimizer's learning
+rate is chosen by the same stated rule, on the same horizon that is shown, and
+without tricks one optimizer gets and another does not. `tune` applies one
+such rule to every optimizer at once, as one batched sweep:
+
+    the learning rate, among `grid_size` log-spaced rates from `low` to
+    `high`, with the smallest final gap to the known minimum (the final loss
+    when none is known) after `max_iters` steps from the same start; runs that
+    diverge are out; among equal gaps the smaller rate wins; no clipping.
+
+`FairChoice.caption` states the rule in words, for the figure's caption.
+
+Example:
+    >>> from coreopt.lab.fair import tune
+    >>> choice = tune("gd,momentum", "seed_quartic", 2.0, max_iters=200)
+    >>> sorted(choice.rates) == ["gd", "momentum"]
+    True
+"""
+
+from __future__ import annotations
+
+import dataclasses
+
+import numpy as np
+
+from coreopt.lab import grid as grids
+from coreopt.lab.sweeps import sweep
+
+
+@dataclasses.dataclass
+class FairChoice:
+    """The chosen learning rates and how they were chosen.
+
+    Attributes:
+        rates: optimizer -> chosen learning rate (None: every rate diverged).
+        gaps: optimizer -> its final gap (final loss without a known minimum).
+        caption: the rule, in one sentence.
+        table: every run of the search (a DataFrame).
+    """
+
+    rates: dict
+    gaps: dict
+    caption: str
+    table: object = dataclasses.field(repr=False, default=None)
+
+
+def tune(optimizers, function, init=None, *, max_iters=2000, low=1e-4, high=1.0,
+         grid_size=64, dtype="float32") -> FairChoice:
+    """Picks each optimizer's learning rate by the module's rule, in one batched sweep.
+
+    Args:
+        optimizers: registered names ("gd,adam" or a list).
+        function: a `coreopt.functions` name or function.
+        init: the common start (default: the function's own).
+        max_iters: the horizon: the steps that will be plotted, >= 1.
+        low, high: the range of learning rates, 0 < low < high.
+        grid_size: rates in the log grid, >= 2.
+        dtype: the parameters' dtype.
+
+    Returns:
+        A `FairChoice`.
+    """
+    if not (0 < low < high) or isinstance(grid_size, bool) or not isinstance(grid_size, int) \
+            or grid_size < 2:
+        raise ValueError(f"need 0 < low < high and an int grid_size >= 2; received low={low!r}, "
+                         f"high={high!r}, grid_size={grid_size!r}.")
+    f = grids.function(function)
+    rates = [float(r) for r in np.geomspace(low, high, grid_size)]
+    table = sweep(optimizers, f, {"learning_rate": rates},
+                  starts=None if init is None else [init], max_iters=max_iters, dtype=dtype)
+    score = table["final_loss"] if f.minimum is None else table["final_loss"] - f.minimum
+    table = table.assign(score=score)
+    chosen, gaps = {}, {}
+    for name, runs in table.groupby("optimizer", sort=False):
+        ok = runs[(runs.status != "diverged") & np.isfinite(runs.score)]
+        best = ok.sort_values(["score", "learning_rate"], kind="stable").head(1)
+        chosen[name] = None if best.empty else float(best.learning_rate.iloc[0])
+        gaps[name] = None if best.empty else float(best.score.iloc[0])
+    measure = "final gap to the minimum" if f.minimum is not None else "final loss"
+    caption = (f"Each optimizer's learning rate: the one with the smallest {measure} after "
+               f"{max_iters} steps among {grid_size} log-spaced rates in [{low:g}, {high:g}] "
+               "(diverged runs excluded, ties to the smaller rate), from the same start, "
+               "without gradient clipping.")
+    return FairChoice(chosen, gaps, caption, table)
