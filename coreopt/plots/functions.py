@@ -36,6 +36,14 @@ def _interp(x: np.ndarray, values: np.ndarray, at: np.ndarray) -> np.ndarray:
     return np.interp(at, x[order], values[order])
 
 
+def _stationary(function: dict, dim: int):
+    """(label, float64 points `[k, dim]`, marker) for each kind of other stationary point."""
+    items = (function.get("stationary") or {}).items()
+    return [(key, np.asarray(points, np.float64).reshape(-1, dim),
+             STATIONARY_MARKERS[i % len(STATIONARY_MARKERS)])
+            for i, (key, points) in enumerate(items) if len(points)]
+
+
 def plot_function_1d(surface: dict, function: dict, ax: Axes | None = None) -> Axes:
     """Loss and gradient of a 1-D function over its domain, minimizers and stationary points.
 
@@ -62,12 +70,12 @@ def plot_function_1d(surface: dict, function: dict, ax: Axes | None = None) -> A
         ax.plot(x, grad, linestyle="--", label="gradient")
         mins = np.asarray(function.get("minimizers") or [], np.float64).reshape(-1)
         if len(mins):
-            ax.scatter(mins, _interp(x, loss, mins), label="global minimum", **MIN_MARKER)
-        stationary = function.get("stationary") or {}
-        for i, (key, points) in enumerate(stationary.items()):
-            pts = np.asarray(points, np.float64).reshape(-1)
-            ax.scatter(pts, _interp(x, loss, pts), marker=STATIONARY_MARKERS[i % 6], s=60,
-                       color="black", zorder=5, label=key)
+            at = function.get("minimum")
+            y = _interp(x, loss, mins) if at is None else np.full(len(mins), float(at))
+            ax.scatter(mins, y, label="global minimum", **MIN_MARKER)
+        for key, pts, marker in _stationary(function, 1):
+            ax.scatter(pts[:, 0], _interp(x, loss, pts[:, 0]), s=60, color="black",
+                       zorder=5, label=key, marker=marker)
         ax.set_xlabel("x")
         ax.set_ylabel("value")
         ax.set_title(function.get("name", ""))
@@ -78,6 +86,9 @@ def plot_function_1d(surface: dict, function: dict, ax: Axes | None = None) -> A
 def plot_contours_2d(surface: dict, function: dict, ax: Axes | None = None,
                      levels: int = 30, eps: float = 1e-12, cmap: str = "viridis") -> Axes:
     """Filled contours of log(loss - minimum + eps) of a 2-D function, minimizers marked.
+
+    Global minimizers get stars labelled "global minimum", other stationary points white
+    markers labelled by their key in `function["stationary"]` (e.g. "saddle").
 
     Args:
         surface: `{"x": [nx], "y": [ny], "loss": [ny, nx]}` sampled over the domain.
@@ -108,6 +119,10 @@ def plot_contours_2d(surface: dict, function: dict, ax: Axes | None = None,
         mins = np.asarray(function.get("minimizers") or [], np.float64).reshape(-1, 2)
         if len(mins):
             ax.scatter(mins[:, 0], mins[:, 1], label="global minimum", **MIN_MARKER)
+        for key, pts, marker in _stationary(function, 2):
+            ax.scatter(pts[:, 0], pts[:, 1], s=50, color="white", edgecolor="black", zorder=5,
+                       label=key, marker=marker)
+        if ax.collections[1:]:
             ax.legend(loc="upper right")
         ax.set_xlabel("x[0]")
         ax.set_ylabel("x[1]")

@@ -17,7 +17,7 @@ def test_function_1d_draws_loss_gradient_and_points():
     np.testing.assert_allclose(lines["gradient"].get_ydata(), surface["grad"])
     marks = {c.get_label(): c.get_offsets() for c in ax.collections}
     assert set(marks) == {"global minimum", "saddle"}
-    np.testing.assert_allclose(marks["global minimum"], [[-1.125, data.QUARTIC_MIN]], atol=1e-3)
+    np.testing.assert_allclose(marks["global minimum"], [[-1.125, data.QUARTIC_MIN]])
     np.testing.assert_allclose(marks["saddle"], [[0.0, 2.0]])
     legend = [t.get_text() for t in ax.get_legend().get_texts()]
     assert legend == ["loss", "gradient", "global minimum", "saddle"]
@@ -52,3 +52,12 @@ def test_bad_surface():
     bad = dict(data.surface_2d(), loss=[[0.0, 1.0]])
     with pytest.raises(ValueError, match=r"len\(y\), len\(x\)"):
         functions.plot_contours_2d(bad, data.ROSENBROCK)
+
+
+def test_contours_2d_mark_stationary_points():
+    f = dict(data.ROSENBROCK, stationary={"saddle": [[0.0, 0.0], [0.5, 0.5]], "maximum": []})
+    ax = functions.plot_contours_2d(data.surface_2d(), f)
+    marks = {c.get_label(): c.get_offsets() for c in ax.collections[1:]}
+    assert set(marks) == {"global minimum", "saddle"}
+    np.testing.assert_allclose(marks["saddle"], [[0.0, 0.0], [0.5, 0.5]])
+    assert [t.get_text() for t in ax.get_legend().get_texts()] == ["global minimum", "saddle"]

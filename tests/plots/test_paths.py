@@ -1,6 +1,10 @@
 from __future__ import annotations
 
 import math
+import os
+import subprocess
+import sys
+from pathlib import Path
 from types import SimpleNamespace
 
 import numpy as np
@@ -102,3 +106,31 @@ def test_bad_input():
         paths.plot_paths_1d([run], data.surface_1d(), data.QUARTIC)
     with pytest.raises(ValueError, match="dimension 2"):
         paths.plot_paths_1d(data.rosenbrock_runs(), data.surface_1d(), data.QUARTIC)
+
+
+def test_run_records_read_back_from_json_plot_like_dicts():
+    from coreopt.lab.records import Run  # a plain dataclass; plots only read its fields
+
+    dicts = data.quartic_runs()
+    runs = [Run.from_json(Run(max_iters=150, rule="exact", **d).to_json()) for d in dicts]
+    surface = data.surface_1d()
+    a = paths.plot_paths_1d(dicts, surface, data.QUARTIC)
+    b = paths.plot_paths_1d(runs, surface, data.QUARTIC)
+    for line_a, line_b in zip(a.get_lines(), b.get_lines(), strict=True):
+        assert line_a.get_label() == line_b.get_label()
+        np.testing.assert_array_equal(line_a.get_xydata(), line_b.get_xydata())
+    assert [t.get_text() for t in a.texts] == [t.get_text() for t in b.texts]
+
+
+def test_png_bytes_do_not_depend_on_the_process(tmp_path):
+    code = ("import sys; from tests.plots import data; from coreopt.plots import paths, style; "
+            "ax = paths.plot_paths_1d(data.quartic_runs(), data.surface_1d(), data.QUARTIC); "
+            "style.save(ax.figure, sys.argv[1])")
+    root = Path(__file__).resolve().parents[2]
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(root), os.environ.get(
+        "PYTHONPATH", "")]), "PYTHONHASHSEED": "123"}
+    subprocess.run([sys.executable, "-c", code, str(tmp_path / "other.png")], env=env,
+                   cwd=root, check=True, capture_output=True)
+    ax = paths.plot_paths_1d(data.quartic_runs(), data.surface_1d(), data.QUARTIC)
+    here = style.save(ax.figure, tmp_path / "here.png").read_bytes()
+    assert (tmp_path / "other.png").read_bytes() == here
