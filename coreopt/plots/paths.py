@@ -42,25 +42,30 @@ def _edges(centres: np.ndarray) -> np.ndarray:
     return np.concatenate([[2 * centres[0] - mid[0]], mid, [2 * centres[-1] - mid[-1]]])
 
 
-def _mark_end(ax: Axes, run, point, i: int, first: set) -> None:
-    """The end marker of run `i`: a dot, or an "x" with "diverged at step N" when diverged."""
-    def once(name):  # one legend entry per kind of marker
-        return name if name not in first and not first.add(name) else "_nolegend_"
+def _once(name: str, seen: set) -> str:
+    """`name` the first time (one legend entry per kind of marker), then "_nolegend_"."""
+    if name in seen:
+        return "_nolegend_"
+    seen.add(name)
+    return name
 
+
+def _mark_end(ax: Axes, run, point, i: int, seen: set) -> None:
+    """The end marker of run `i`: a dot, or an "x" with "diverged at step N" when diverged."""
     if _records.field(run, "status") == "diverged":
         n = _records.field(run, "iteration")
         lo, hi = ax.get_ylim()
         down = -1 if point[1] > (lo + hi) / 2 else 1  # the text points into the axes
         shift = 11 * sum(isinstance(t, Annotation) for t in ax.texts)  # stack the texts
-        ax.scatter([point[0]], [point[1]], color=color(i), label=once("diverged"),
+        ax.scatter([point[0]], [point[1]], color=color(i), label=_once("diverged", seen),
                    **DIVERGED_MARKER)
         ax.annotate(f"diverged at step {n}", (point[0], point[1]), xytext=(6, down * (10 + shift)),
                     textcoords="offset points", color=color(i), fontsize="small", zorder=8)
     else:
-        ax.scatter([point[0]], [point[1]], color=color(i), label=once("end"), **END_MARKER)
+        ax.scatter([point[0]], [point[1]], color=color(i), label=_once("end", seen), **END_MARKER)
 
 
-def _kept_1d(points: np.ndarray, lo: float, hi: float) -> tuple[int, tuple[float, float]]:
+def _kept_1d(points: np.ndarray, lo: float, hi: float) -> tuple[int, tuple]:
     """(number of finite points drawn, end marker's (step, value clipped to [lo, hi]))."""
     k = _records.finite_prefix(points)
     return k, (k - 1, float(np.clip(points[k - 1], lo, hi)) if k else np.nan)
@@ -98,7 +103,7 @@ def plot_paths_1d(runs, surface: dict, function: dict, ax: Axes | None = None) -
     x, loss = x[order], loss[order]
     last = max(len(p) - 1 for p in points) or 1
     ax = axes_or_new(ax)
-    first: set = set()
+    seen: set = set()
     with style():
         grid = _records.log_gap(loss, function.get("minimum"))[:, None]
         mesh = ax.pcolormesh([0, last], _edges(x), grid, cmap=BACKGROUND, shading="flat")
@@ -109,7 +114,7 @@ def plot_paths_1d(runs, surface: dict, function: dict, ax: Axes | None = None) -
             k, end = _kept_1d(p, x[0], x[-1])
             ax.plot(np.arange(k), p[:k], color=color(i), label=_records.label(run))
             if k:
-                _mark_end(ax, run, end, i, first)
+                _mark_end(ax, run, end, i, seen)
         ax.set_xlabel("iteration")
         ax.set_ylabel("x")
         ax.set_title(function.get("name", ""))
@@ -144,18 +149,19 @@ def plot_paths_2d(runs, surface: dict, function: dict, ax: Axes | None = None) -
     ax = plot_contours_2d(surface, function, ax=ax, cmap=BACKGROUND)
     x, y = np.asarray(surface["x"], np.float64), np.asarray(surface["y"], np.float64)
     box = [[x.min(), x.max()], [y.min(), y.max()]]
-    first: set = set()
+    seen: set = set()
     with style():
         ax.set_xlim(*box[0])
         ax.set_ylim(*box[1])
         for i, (run, p) in enumerate(zip(runs, points)):
             diverged = _records.field(run, "status") == "diverged"
-            k = _records.finite_prefix(p, box if diverged else None)
+            # A diverged run stops where it leaves the domain (or, started outside it,
+            # at its last finite point): never dropped.
+            k = (diverged and _records.finite_prefix(p, box)) or _records.finite_prefix(p)
             ax.plot(p[:k, 0], p[:k, 1], color=color(i), label=_records.label(run))
             if k:
-                label = "start" if "start" not in first else "_nolegend_"
-                first.add("start")
-                ax.scatter(p[:1, 0], p[:1, 1], color=color(i), label=label, **START_MARKER)
-                _mark_end(ax, run, p[k - 1], i, first)
+                ax.scatter(p[:1, 0], p[:1, 1], color=color(i), label=_once("start", seen),
+                           **START_MARKER)
+                _mark_end(ax, run, p[k - 1], i, seen)
         ax.legend(loc="upper right")
     return ax

@@ -134,3 +134,12 @@ def test_png_bytes_do_not_depend_on_the_process(tmp_path):
     ax = paths.plot_paths_1d(data.quartic_runs(), data.surface_1d(), data.QUARTIC)
     here = style.save(ax.figure, tmp_path / "here.png").read_bytes()
     assert (tmp_path / "other.png").read_bytes() == here
+
+
+def test_paths_2d_keep_a_diverged_run_that_starts_outside_the_domain():
+    run = {"optimizer": "gd", "config": {"learning_rate": 0.1}, "status": "diverged",
+           "iteration": 2, "path": [[2.5, 0.0], [3.0, 4.0], [math.nan, 1.0]]}
+    ax = paths.plot_paths_2d([run], data.surface_2d(), data.ROSENBROCK)
+    np.testing.assert_array_equal(_lines(ax)["gd lr=0.1"].get_xydata(), [[2.5, 0.0], [3.0, 4.0]])
+    assert _diverged(ax) == [[3.0, 4.0]]
+    assert [t.get_text() for t in ax.texts] == ["diverged at step 2"]
