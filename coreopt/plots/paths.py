@@ -31,9 +31,9 @@ from coreopt.plots.functions import plot_contours_2d
 from coreopt.plots.style import axes_or_new, color, style
 
 BACKGROUND = "Greys"
-END_MARKER = {"marker": "o", "s": 40, "edgecolor": "black", "zorder": 6}
+END_MARKER = {"marker": "o", "s": 40, "edgecolor": "black", "zorder": 6, "clip_on": False}
 START_MARKER = {"marker": "s", "s": 36, "edgecolor": "black", "zorder": 6}
-DIVERGED_MARKER = {"marker": "x", "s": 80, "linewidths": 2.0, "zorder": 7}
+DIVERGED_MARKER = {"marker": "x", "s": 80, "linewidths": 2.0, "zorder": 7, "clip_on": False}
 
 
 def _edges(centres: np.ndarray) -> np.ndarray:
