@@ -1,0 +1,118 @@
+"""The one style of coreopt's plots: sizes, fonts, colours, and deterministic PNG files.
+
+Every plot module draws on a figure from `new_figure` inside `style()` and writes it
+with `save`, so all pictures share one look and the same inputs give the same bytes.
+Nothing here imports TensorFlow or touches pyplot's global state.
+
+Example:
+    >>> import tempfile, pathlib
+    >>> from coreopt.plots import style
+    >>> fig, ax = style.new_figure()
+    >>> _ = ax.plot([0, 1], [1, 0], color=style.color(0))
+    >>> path = style.save(fig, pathlib.Path(tempfile.mkdtemp()) / "line.png")
+    >>> path.read_bytes()[:4]
+    b'\\x89PNG'
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import matplotlib as mpl
+from matplotlib.axes import Axes
+from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.figure import Figure
+
+# Colour-blind-friendly (Okabe-Ito), in a fixed order: run i gets COLORS[i % len(COLORS)].
+COLORS = ("#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#56B4E9", "#F0E442",
+          "#000000")
+DPI = 110
+FIGSIZE = (6.4, 4.2)
+RC = {
+    "figure.figsize": FIGSIZE,
+    "figure.dpi": DPI,
+    "savefig.dpi": DPI,
+    "font.family": "DejaVu Sans",
+    "font.size": 9.0,
+    "axes.titlesize": 10.0,
+    "axes.labelsize": 9.0,
+    "legend.fontsize": 8.0,
+    "axes.grid": True,
+    "grid.alpha": 0.3,
+    "axes.prop_cycle": mpl.cycler(color=list(COLORS)),
+    "image.cmap": "viridis",
+    "lines.linewidth": 1.5,
+    "svg.hashsalt": "coreopt",
+}
+# What makes a PNG depend on more than its pixels: the matplotlib version stamp.
+PNG_METADATA = {"Software": None}
+
+
+def color(i: int) -> str:
+    """The colour of the `i`-th run (optimizer or learning rate), cycling through `COLORS`."""
+    return COLORS[i % len(COLORS)]
+
+
+@contextlib.contextmanager
+def style() -> Iterator[None]:
+    """Context manager: matplotlib rcParams set to coreopt's style, restored on exit.
+
+    Example:
+        >>> with style():
+        ...     fig, ax = new_figure()
+    """
+    with mpl.rc_context(RC):
+        yield
+
+
+def new_figure(nrows: int = 1, ncols: int = 1, *, figsize=None, **kwargs):
+    """A constrained-layout figure on the Agg canvas with its axes, in coreopt's style.
+
+    Args:
+        nrows, ncols: the grid of axes.
+        figsize: (width, height) in inches; default `FIGSIZE` scaled by the grid.
+        **kwargs: passed to `Figure.subplots` (e.g. `sharex=True`).
+
+    Returns:
+        `(fig, ax)` with one `Axes`, or `(fig, axes)` with an array of them.
+    """
+    if figsize is None:
+        figsize = (FIGSIZE[0] * max(1, ncols * 0.8), FIGSIZE[1] * max(1, nrows * 0.8))
+    with style():
+        fig = Figure(figsize=figsize, dpi=DPI, layout="constrained")
+        FigureCanvasAgg(fig)
+        axes = fig.subplots(nrows, ncols, squeeze=True, **kwargs)
+    return fig, axes
+
+
+def axes_or_new(ax: Axes | None) -> Axes:
+    """`ax`, or the single axes of a new figure when `ax` is None."""
+    if ax is not None:
+        return ax
+    return new_figure()[1]
+
+
+def save(fig: Figure, path) -> Path:
+    """Writes `fig` as a PNG at `path`, atomically and byte-for-byte reproducibly.
+
+    The file carries no software version or date, so the same figure gives the same
+    bytes on every run and machine with the same matplotlib and fonts.
+
+    Args:
+        fig: the figure.
+        path: the file to write; its folder must exist.
+
+    Returns:
+        The `Path` written.
+    """
+    path = Path(path)
+    tmp = path.with_name(f".{path.stem}.tmp.png")
+    if not isinstance(fig.canvas, FigureCanvasAgg):
+        FigureCanvasAgg(fig)
+    with style():
+        fig.savefig(tmp, format="png", dpi=DPI, metadata=PNG_METADATA)
+    os.replace(tmp, path)
+    return path
