@@ -12,7 +12,8 @@ it. Registering is a class decorator::
 from __future__ import annotations
 
 import dataclasses
-import difflib
+
+from coreopt._names import NameTable
 
 
 @dataclasses.dataclass(frozen=True)
@@ -37,20 +38,15 @@ class Entry:
     sparse: bool = False
 
 
-_ENTRIES: dict[str, Entry] = {}
-_ALIASES: dict[str, str] = {}
+_TABLE = NameTable("optimizer")
 
 
 def register(name: str, *, description: str, aliases=(), needs_closure=False, sparse=False):
     """Class decorator that registers an optimizer class under `name`."""
 
     def decorate(cls):
-        for key in (name, *aliases):
-            if key in _ALIASES:
-                raise ValueError(f"optimizer name {key!r} is already registered")
-        _ENTRIES[name] = Entry(name, cls, description, tuple(aliases), needs_closure, sparse)
-        for key in (name, *aliases):
-            _ALIASES[key] = name
+        _TABLE.add(name, Entry(name, cls, description, tuple(aliases), needs_closure, sparse),
+                   aliases)
         cls.registry_name = name
         return cls
 
@@ -59,7 +55,7 @@ def register(name: str, *, description: str, aliases=(), needs_closure=False, sp
 
 def names() -> list[str]:
     """The registered names (aliases not included), in registration order."""
-    return list(_ENTRIES)
+    return _TABLE.names()
 
 
 def entry(name: str) -> Entry:
@@ -68,14 +64,7 @@ def entry(name: str) -> Entry:
     Raises:
         ValueError: for an unknown name, with the closest registered names.
     """
-    key = str(name).strip().lower()
-    if key not in _ALIASES:
-        close = difflib.get_close_matches(key, list(_ALIASES), n=3, cutoff=0.5)
-        hint = f" Did you mean {' or '.join(repr(c) for c in close)}?" if close else ""
-        raise ValueError(
-            f"Unknown optimizer {name!r}.{hint} Registered: {', '.join(names())}."
-        )
-    return _ENTRIES[_ALIASES[key]]
+    return _TABLE.get(name)
 
 
 def get(name: str, **hyperparameters):

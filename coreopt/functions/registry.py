@@ -17,6 +17,7 @@ import difflib
 import math
 from collections.abc import Callable
 
+from coreopt._names import NameTable
 from coreopt.functions.base import TestFunction
 
 
@@ -74,20 +75,14 @@ class Entry:
     aliases: tuple[str, ...] = ()
 
 
-_ENTRIES: dict[str, Entry] = {}
-_ALIASES: dict[str, str] = {}
+_TABLE = NameTable("test function", separators="-")
 
 
 def register(name: str, *, aliases=(), **params: Param):
     """Decorator that registers a builder of `TestFunction`s under `name`."""
 
     def decorate(builder):
-        for key in (name, *aliases):
-            if key in _ALIASES:
-                raise ValueError(f"test function name {key!r} is already registered")
-        _ENTRIES[name] = Entry(name, builder, dict(params), tuple(aliases))
-        for key in (name, *aliases):
-            _ALIASES[key] = name
+        _TABLE.add(name, Entry(name, builder, dict(params), tuple(aliases)), aliases)
         return builder
 
     return decorate
@@ -95,7 +90,7 @@ def register(name: str, *, aliases=(), **params: Param):
 
 def names() -> list[str]:
     """The registered names (aliases not included), in registration order."""
-    return list(_ENTRIES)
+    return _TABLE.names()
 
 
 def entry(name: str) -> Entry:
@@ -104,14 +99,7 @@ def entry(name: str) -> Entry:
     Raises:
         ValueError: for an unknown name, with the closest registered names.
     """
-    key = str(name).strip().lower().replace("-", "_")
-    if key not in _ALIASES:
-        close = difflib.get_close_matches(key, list(_ALIASES), n=3, cutoff=0.5)
-        hint = f" Did you mean {' or '.join(repr(c) for c in close)}?" if close else ""
-        raise ValueError(
-            f"Unknown test function {name!r}.{hint} Registered: {', '.join(names())}."
-        )
-    return _ENTRIES[_ALIASES[key]]
+    return _TABLE.get(name)
 
 
 def get(name: str, **params) -> TestFunction:
