@@ -44,10 +44,8 @@ machine and versions) and ``benchmarks/results/step.csv``, each atomically.
 from __future__ import annotations
 
 import argparse
-import csv
 import datetime
 import gc
-import io
 import os
 import platform
 import statistics
@@ -60,6 +58,7 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 import keras  # noqa: E402
 import numpy as np  # noqa: E402
 import tensorflow as tf  # noqa: E402
+from _tables import aligned_markdown, csv_text, write_atomically  # noqa: E402
 
 import coreopt  # noqa: E402
 
@@ -274,32 +273,7 @@ def formatted(row: dict) -> list[str]:
 
 def markdown_table(rows: list[dict]) -> str:
     """Aligned Markdown table: text columns left, numbers right."""
-    cells = [list(HEADINGS)] + [formatted(r) for r in rows]
-    widths = [max(len(line[i]) for line in cells) for i in range(len(HEADINGS))]
-
-    def line(values, fill=" "):
-        parts = [v.ljust(w, fill) if i < 2 else v.rjust(w, fill)
-                 for i, (v, w) in enumerate(zip(values, widths, strict=True))]
-        return "| " + " | ".join(parts) + " |"
-
-    rule = "|" + "|".join(("-" * (w + 1) + (":" if i >= 2 else "-")) for i, w in enumerate(widths))
-    return "\n".join([line(cells[0]), rule + "|"] + [line(c) for c in cells[1:]]) + "\n"
-
-
-def csv_text(rows: list[dict]) -> str:
-    """The rows as CSV with full precision."""
-    buffer = io.StringIO()
-    writer = csv.DictWriter(buffer, fieldnames=COLUMNS, lineterminator="\n")
-    writer.writeheader()
-    writer.writerows(rows)
-    return buffer.getvalue()
-
-
-def write_atomically(path: Path, text: str) -> None:
-    """Writes `text` to `path` through a temporary file and `os.replace`."""
-    tmp = path.with_name(path.name + ".tmp")
-    tmp.write_text(text)
-    os.replace(tmp, path)
+    return aligned_markdown([list(HEADINGS)] + [formatted(r) for r in rows], left=2)
 
 
 # ----------------------------------------------------------------------- main
@@ -326,7 +300,7 @@ def main(argv=None) -> int:
     markdown = "\n".join(header_lines(stream, args)) + markdown_table(rows)
     args.out.mkdir(parents=True, exist_ok=True)
     write_atomically(args.out / "step.md", markdown)
-    write_atomically(args.out / "step.csv", csv_text(rows))
+    write_atomically(args.out / "step.csv", csv_text(rows, COLUMNS))
     print(markdown)
     print(f"wrote {args.out / 'step.md'} and {args.out / 'step.csv'} "
           f"in {time.perf_counter() - started:.0f} s", file=sys.stderr)

@@ -35,9 +35,7 @@ Writes ``benchmarks/results/train.md`` and ``benchmarks/results/train.csv``, eac
 from __future__ import annotations
 
 import argparse
-import csv
 import datetime
-import io
 import os
 import platform
 import statistics
@@ -50,6 +48,7 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 import keras  # noqa: E402
 import numpy as np  # noqa: E402
 import tensorflow as tf  # noqa: E402
+from _tables import aligned_markdown, csv_text, write_atomically  # noqa: E402
 
 import coreopt  # noqa: E402
 from coreopt.train import data, loop, model  # noqa: E402
@@ -208,34 +207,12 @@ def header_lines(args) -> list[str]:
 
 
 def markdown_table(rows: list[dict]) -> str:
-    cells = [list(HEADINGS)] + [
+    """Aligned Markdown table: the setting left, numbers right."""
+    return aligned_markdown([list(HEADINGS)] + [
         [r["setting"], f"{r['coreopt_ms']:.2f}", f"{r['keras_ms']:.2f}", f"{r['ratio']:.3f}",
          f"{r['coreopt_min_ms']:.2f}", f"{r['keras_min_ms']:.2f}", str(r["epochs"]),
          str(r["steps_per_epoch"])] for r in rows
-    ]
-    widths = [max(len(line[i]) for line in cells) for i in range(len(HEADINGS))]
-
-    def line(values):
-        parts = [v.ljust(w) if i == 0 else v.rjust(w)
-                 for i, (v, w) in enumerate(zip(values, widths, strict=True))]
-        return "| " + " | ".join(parts) + " |"
-
-    rule = "|" + "|".join(("-" * (w + 1) + (":" if i else "-")) for i, w in enumerate(widths))
-    return "\n".join([line(cells[0]), rule + "|"] + [line(c) for c in cells[1:]]) + "\n"
-
-
-def csv_text(rows: list[dict]) -> str:
-    buffer = io.StringIO()
-    writer = csv.DictWriter(buffer, fieldnames=COLUMNS, lineterminator="\n")
-    writer.writeheader()
-    writer.writerows(rows)
-    return buffer.getvalue()
-
-
-def write_atomically(path: Path, text: str) -> None:
-    tmp = path.with_name(path.name + ".tmp")
-    tmp.write_text(text)
-    os.replace(tmp, path)
+    ], left=1)
 
 
 def parse_args(argv=None) -> argparse.Namespace:
@@ -256,7 +233,7 @@ def main(argv=None) -> int:
     markdown = "\n".join(header_lines(args)) + markdown_table(rows)
     args.out.mkdir(parents=True, exist_ok=True)
     write_atomically(args.out / "train.md", markdown)
-    write_atomically(args.out / "train.csv", csv_text(rows))
+    write_atomically(args.out / "train.csv", csv_text(rows, COLUMNS))
     print(markdown)
     print(f"wrote {args.out / 'train.md'} and {args.out / 'train.csv'} "
           f"in {time.perf_counter() - started:.0f} s", file=sys.stderr)

@@ -1,0 +1,38 @@
+"""Result files shared by the benchmarks: aligned Markdown, CSV, atomic writes."""
+
+from __future__ import annotations
+
+import csv
+import io
+import os
+from pathlib import Path
+
+
+def aligned_markdown(cells: list[list[str]], left: int = 1) -> str:
+    """A Markdown table of `cells` (headings first): `left` text columns, numbers right."""
+    widths = [max(len(row[i]) for row in cells) for i in range(len(cells[0]))]
+
+    def line(values):
+        parts = [v.ljust(w) if i < left else v.rjust(w)
+                 for i, (v, w) in enumerate(zip(values, widths, strict=True))]
+        return "| " + " | ".join(parts) + " |"
+
+    rule = "|" + "|".join(("-" * (w + 1) + (":" if i >= left else "-"))
+                          for i, w in enumerate(widths))
+    return "\n".join([line(cells[0]), rule + "|"] + [line(c) for c in cells[1:]]) + "\n"
+
+
+def csv_text(rows: list[dict], columns) -> str:
+    """The rows as CSV with full precision."""
+    buffer = io.StringIO()
+    writer = csv.DictWriter(buffer, fieldnames=list(columns), lineterminator="\n")
+    writer.writeheader()
+    writer.writerows(rows)
+    return buffer.getvalue()
+
+
+def write_atomically(path: Path, text: str) -> None:
+    """Writes `text` to `path` through a temporary file and `os.replace`."""
+    tmp = path.with_name(path.name + ".tmp")
+    tmp.write_text(text)
+    os.replace(tmp, path)
