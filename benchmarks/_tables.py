@@ -36,3 +36,13 @@ def write_atomically(path: Path, text: str) -> None:
     tmp = path.with_name(path.name + ".tmp")
     tmp.write_text(text)
     os.replace(tmp, path)
+
+
+def write_results(out_dir: Path, stem: str, markdown: str, rows: list[dict], columns) -> tuple:
+    """Writes `stem`.md and `stem`.csv into `out_dir`, each atomically; returns their paths."""
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    md, table = out_dir / f"{stem}.md", out_dir / f"{stem}.csv"
+    write_atomically(md, markdown)
+    write_atomically(table, csv_text(rows, columns))
+    return md, table

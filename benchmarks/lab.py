@@ -43,7 +43,6 @@ from __future__ import annotations
 import argparse
 import concurrent.futures
 import contextlib
-import csv
 import datetime
 import importlib.util
 import io
@@ -61,11 +60,11 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 import numpy as np  # noqa: E402
 import tensorflow as tf  # noqa: E402
+from _tables import write_results  # noqa: E402
 
 import coreopt  # noqa: E402
 from coreopt import functions, lab  # noqa: E402
 from coreopt.lab import sweeps as sweep_module  # noqa: E402
-from coreopt.lab.store import write_atomic  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
 GUIDE_RATES = (1e-3, 1e-2, 1e-1)
@@ -179,14 +178,8 @@ def _loops_only(function, n, workers):
 
 
 def write(rows, out_dir, quick):
-    out_dir.mkdir(parents=True, exist_ok=True)
-    keys = list(dict.fromkeys(k for r in rows for k in r))
-    text = io.StringIO()
-    writer = csv.DictWriter(text, keys)
-    writer.writeheader()
-    writer.writerows(rows)
-    write_atomic(out_dir / "lab.csv", text.getvalue())
-    write_atomic(out_dir / "lab.md", markdown(rows, quick))
+    columns = list(dict.fromkeys(k for r in rows for k in r))
+    write_results(out_dir, "lab", markdown(rows, quick), rows, columns)
 
 
 def markdown(rows, quick) -> str:

@@ -58,7 +58,7 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 import keras  # noqa: E402
 import numpy as np  # noqa: E402
 import tensorflow as tf  # noqa: E402
-from _tables import aligned_markdown, csv_text, write_atomically  # noqa: E402
+from _tables import aligned_markdown, write_results  # noqa: E402
 
 import coreopt  # noqa: E402
 
@@ -298,11 +298,9 @@ def main(argv=None) -> int:
     stream = max(stream, stream_rate())
     add_bandwidth_fractions(rows, stream)
     markdown = "\n".join(header_lines(stream, args)) + markdown_table(rows)
-    args.out.mkdir(parents=True, exist_ok=True)
-    write_atomically(args.out / "step.md", markdown)
-    write_atomically(args.out / "step.csv", csv_text(rows, COLUMNS))
+    md, table = write_results(args.out, "step", markdown, rows, COLUMNS)
     print(markdown)
-    print(f"wrote {args.out / 'step.md'} and {args.out / 'step.csv'} "
+    print(f"wrote {md} and {table} "
           f"in {time.perf_counter() - started:.0f} s", file=sys.stderr)
     return 0
 

@@ -48,7 +48,7 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 import keras  # noqa: E402
 import numpy as np  # noqa: E402
 import tensorflow as tf  # noqa: E402
-from _tables import aligned_markdown, csv_text, write_atomically  # noqa: E402
+from _tables import aligned_markdown, write_results  # noqa: E402
 
 import coreopt  # noqa: E402
 from coreopt.train import data, loop, model  # noqa: E402
@@ -231,11 +231,9 @@ def main(argv=None) -> int:
     started = time.perf_counter()
     rows = run_all(args)
     markdown = "\n".join(header_lines(args)) + markdown_table(rows)
-    args.out.mkdir(parents=True, exist_ok=True)
-    write_atomically(args.out / "train.md", markdown)
-    write_atomically(args.out / "train.csv", csv_text(rows, COLUMNS))
+    md, table = write_results(args.out, "train", markdown, rows, COLUMNS)
     print(markdown)
-    print(f"wrote {args.out / 'train.md'} and {args.out / 'train.csv'} "
+    print(f"wrote {md} and {table} "
           f"in {time.perf_counter() - started:.0f} s", file=sys.stderr)
     return 0
 
