@@ -16,7 +16,6 @@ import functools
 import gc
 import itertools
 import os
-import queue
 import sys
 import threading
 import time
@@ -237,8 +236,7 @@ def _chunks(members, stop, max_iters, keep_paths, settings):
 
 def _batched(chunk, real, varying, stop, max_iters, keep_paths, dtype) -> Batch:
     first = chunk[0]
-    with _slot() as slot:
-        program = _program(first, stop, max_iters, keep_paths, dtype, slot)
+    with _program(first, stop, max_iters, keep_paths, dtype) as program:
         names = ("learning_rate", *program.optimizer.hyperparameter_names())
         fixed = {k: float(v) for k, v in program.optimizer.hyperparameters().items()}
         hyper = {k: (np.array([float(s.config[k]) for s in chunk]) if k in varying
@@ -250,37 +248,33 @@ def _batched(chunk, real, varying, stop, max_iters, keep_paths, dtype) -> Batch:
     return Batch(chunk[:real], inits, out, stop, max_iters, dtype)
 
 
-def _program(spec, stop, max_iters, keep_paths, dtype, slot) -> Program:
-    """The compiled program for `spec`'s group in `slot`.
+@contextlib.contextmanager
+def _program(spec, stop, max_iters, keep_paths, dtype):
+    """The compiled program for `spec`'s group, held for one chunk.
 
-    TensorFlow runs one compiled XLA executable one call at a time, so chunks
-    running side by side need programs of their own.
+    TensorFlow runs one compiled XLA executable one call at a time, so a chunk
+    that runs beside another chunk of the same group gets a program of its own
+    (copy 1, 2, ...); copy 0 serves whenever a group runs alone, so programs
+    are compiled once and reused across sweeps.
     """
-    key = (*grids.group_key(spec), stop, max_iters, keep_paths, dtype, slot)
+    group = (*grids.group_key(spec), stop, max_iters, keep_paths, dtype)
     with _LOCK:
-        if key not in _PROGRAMS:
+        busy = _BUSY.setdefault(group, set())
+        copy = next(n for n in itertools.count() if n not in busy)
+        busy.add(copy)
+        if (group, copy) not in _PROGRAMS:
             optimizer = grids._build(spec.optimizer, spec.config)
-            _PROGRAMS[key] = (spec.function, Program(optimizer, spec.function, stop, max_iters,
-                                                     keep_paths, dtype))
-    return _PROGRAMS[key][1]
+            _PROGRAMS[group, copy] = (spec.function, Program(
+                optimizer, spec.function, stop, max_iters, keep_paths, dtype))
+    try:
+        yield _PROGRAMS[group, copy][1]
+    finally:
+        with _LOCK:
+            busy.discard(copy)
 
 
 _LOCK = threading.Lock()
-_FREE_SLOTS: queue.SimpleQueue = queue.SimpleQueue()
-_SLOT_COUNT = itertools.count()
-
-
-@contextlib.contextmanager
-def _slot():
-    """A program slot no other running chunk holds (slots are reused across sweeps)."""
-    try:
-        n = _FREE_SLOTS.get_nowait()
-    except queue.Empty:
-        n = next(_SLOT_COUNT)
-    try:
-        yield n
-    finally:
-        _FREE_SLOTS.put(n)
+_BUSY: dict = {}  # group -> the program copies running now
 
 
 class Batch:
