@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test test-all lint bench-step bench-lab bench-train
+.PHONY: run test test-all lint browser bench-step bench-lab bench-train
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -15,16 +15,34 @@ $(STAMP): pyproject.toml
 run: $(STAMP)  ## the main job: the guide's nine runs, reproduced
 	$(BIN)/coreopt run seed_quartic --optimizers gd,momentum,adam --lr 1e-3,1e-2,1e-1 --init 2
 
-test: $(STAMP) lint  ## the test suite (slow tests excluded)
-	$(BIN)/python -m pytest -n 2 -m "not slow" tests
+test: $(STAMP) lint browser  ## the test suite (slow tests excluded)
+	COREOPT_REQUIRE_BROWSER=1 $(BIN)/python -m pytest -n 2 -m "not slow" tests
 	$(BIN)/python -m pytest -q --doctest-modules coreopt
 
-test-all: $(STAMP) lint  ## every test, slow ones included
-	$(BIN)/python -m pytest -n 2 tests
+test-all: $(STAMP) lint browser  ## every test, slow ones included
+	COREOPT_REQUIRE_BROWSER=1 $(BIN)/python -m pytest -n 2 tests
 	$(BIN)/python -m pytest -q --doctest-modules coreopt
 
 lint: $(STAMP)
 	$(BIN)/ruff check coreopt tests benchmarks
+
+# Debian's chromium, for the test that opens the HTML report in a real browser: nothing to
+# do when it is there, else apt-get (through sudo when not root); else say what to install.
+browser:
+	@if command -v chromium >/dev/null 2>&1 || [ -x /usr/bin/chromium ]; then exit 0; fi; \
+	if [ "$$(id -u)" = 0 ]; then sudo=""; \
+	elif command -v sudo >/dev/null 2>&1; then sudo="sudo"; \
+	else sudo="none"; fi; \
+	if [ "$$sudo" != none ] && command -v apt-get >/dev/null 2>&1; then \
+	  echo "Installing Debian's chromium (apt-get) for the browser test of the report..."; \
+	  $$sudo env DEBIAN_FRONTEND=noninteractive apt-get update -qq && \
+	  $$sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
+	    --no-install-recommends chromium >/dev/null && exit 0; \
+	fi; \
+	echo "make test needs a headless Chromium and could not install it: install Debian's" >&2; \
+	echo "'chromium' package (as root: apt-get install --no-install-recommends chromium)," >&2; \
+	echo "or put a 'chromium' executable on PATH." >&2; \
+	exit 1
 
 bench-step: $(STAMP)  ## one optimizer step, coreopt's Adam against Keras's
 	$(BIN)/python benchmarks/step.py
