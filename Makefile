@@ -12,8 +12,8 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install --quiet -e ".[dev]"
 	touch $(STAMP)
 
-run: $(STAMP)  ## the main job: the guide's nine runs, reproduced
-	$(BIN)/coreopt run seed_quartic --optimizers gd,momentum,adam --lr 1e-3,1e-2,1e-1 --init 2
+run: $(STAMP)  ## the main job: the tour (the guide reproduced, then more); writes ./coreopt-out/
+	$(BIN)/coreopt tour
 
 test: $(STAMP) lint browser  ## the test suite (slow tests excluded)
 	COREOPT_REQUIRE_BROWSER=1 $(BIN)/python -m pytest -n 2 -m "not slow" tests

@@ -16,6 +16,8 @@ import argparse
 
 import numpy as np
 
+from coreopt.cli import show
+
 
 def values(text: str) -> list:
     """"1e-3,1e-2" -> [0.001, 0.01]; "1e-4:1:5" -> 5 log-spaced values; "true" -> True."""
@@ -68,6 +70,7 @@ def _grid_options(p):
     p.add_argument("--engine", default="auto", choices=("auto", "batched", "single"))
     p.add_argument("--keep-paths", action="store_true", help="keep paths and curves")
     p.add_argument("--out", default=None, help="results directory")
+    show.add_flags(p)
 
 
 def add_parsers(sub):
@@ -110,11 +113,13 @@ def _stop(args) -> dict:
 def _run(args) -> int:
     from coreopt import lab
 
+    show.check_flags(args)
+    keep = args.keep_paths or args.plot or args.report  # a handful of runs: draw their paths
     runs = lab.sweep_runs(args.optimizers, [args.function], _grid(args), starts=args.init,
-                          keep_paths=args.keep_paths, out=args.out, engine=args.engine,
-                          **_stop(args))
+                          keep_paths=keep, out=args.out, engine=args.engine, **_stop(args))
     print(table(lab.to_frame(runs), _varied(args)))
     _written(args.out)
+    show.after(args, runs)
     return 0
 
 
@@ -123,6 +128,7 @@ def _sweep(args) -> int:
 
     if args.out is None:
         raise ValueError("`coreopt sweep` needs --out DIR (results are appended as they finish).")
+    show.check_flags(args)
     starts = args.starts if args.starts is not None else args.init
     runs = lab.sweep_runs(args.optimizers, args.functions, _grid(args), starts=starts,
                           seeds=args.seeds, keep_paths=args.keep_paths, out=args.out,
@@ -131,6 +137,7 @@ def _sweep(args) -> int:
                           **_stop(args))
     print(summary(lab.to_frame(runs), _varied(args)))
     _written(args.out)
+    show.after(args, runs)
     return 0
 
 

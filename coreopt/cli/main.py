@@ -1,9 +1,12 @@
 """`coreopt`: the command line.
 
+    coreopt tour         the main job: the guide reproduced, then what more coreopt sees
     coreopt list         the registered optimizers and test functions
     coreopt run          optimizers on a test function, one table (see `coreopt run -h`)
     coreopt sweep        grids x functions x random starts, batched, resumable
     coreopt stable-lr    the largest learning rate that does not diverge
+    coreopt plot         one figure from results (paths, curves, sensitivity, heatmap, ...)
+    coreopt report       an HTML and Markdown report of a results directory
     coreopt train        train the Core-API MLP with several optimizers, compare them
 
 Bad input ends the command with exit status 2 and one line naming the problem.
@@ -14,7 +17,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from coreopt.cli import lab, train
+from coreopt.cli import lab, show, tour, train
 
 
 def _list(args) -> int:
@@ -51,6 +54,8 @@ def parser() -> argparse.ArgumentParser:
     sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
     sub.add_parser("list", help="list the optimizers and test functions").set_defaults(run=_list)
     lab.add_parsers(sub)
+    show.add_parsers(sub)
+    tour.add_parser(sub)
     train.add_parser(sub)
     return p
 

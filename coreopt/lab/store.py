@@ -6,6 +6,7 @@ A results directory holds
     runs.jsonl      one run record per line, appended (and synced) per chunk;
     results.csv     the table, one row per run   } written atomically at the end
     results.json    every run record             }
+    report.html, report.md, figures/   the report, when one is made (`coreopt report`)
 
 An interrupted sweep leaves `manifest.json` and the finished lines of
 `runs.jsonl`; `resume=True` reads them back (a half-written last line is
@@ -23,6 +24,7 @@ import tempfile
 from coreopt.lab.records import Run, _encode
 
 MANIFEST, RUNS, CSV, JSON = "manifest.json", "runs.jsonl", "results.csv", "results.json"
+REPORT = ("report.html", "report.md", "figures")  # what `coreopt report` adds
 
 
 class Store:
@@ -52,7 +54,7 @@ class Store:
         entries = sorted(p.name for p in self.path.iterdir()) if self.path.exists() else []
         if not entries:
             return
-        ours = {MANIFEST, RUNS, CSV, JSON}
+        ours = {MANIFEST, RUNS, CSV, JSON, *REPORT}
         other = [e for e in entries if e not in ours and not e.startswith(".")]
         if other or MANIFEST not in entries:
             shown = ", ".join(other[:5]) or ", ".join(entries[:5])

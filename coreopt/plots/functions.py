@@ -84,7 +84,8 @@ def plot_function_1d(surface: dict, function: dict, ax: Axes | None = None) -> A
 
 
 def plot_contours_2d(surface: dict, function: dict, ax: Axes | None = None,
-                     levels: int = 30, eps: float = 1e-12, cmap: str = "viridis") -> Axes:
+                     levels: int = 30, eps: float = 1e-12, cmap: str = "viridis",
+                     colorbar: bool = True) -> Axes:
     """Filled contours of log(loss - minimum + eps) of a 2-D function, minimizers marked.
 
     Global minimizers get stars labelled "global minimum", other stationary points white
@@ -98,6 +99,7 @@ def plot_contours_2d(surface: dict, function: dict, ax: Axes | None = None,
         levels: the number of contour levels.
         eps: keeps the logarithm finite at the minimum.
         cmap: the colour map of the filled contours.
+        colorbar: draw the colour bar (small multiples leave it out).
 
     Returns:
         The `Axes` drawn on (with a colour bar on its figure).
@@ -115,7 +117,8 @@ def plot_contours_2d(surface: dict, function: dict, ax: Axes | None = None,
     with style():
         filled = ax.contourf(x, y, _records.log_gap(loss, function.get("minimum"), eps),
                              levels=levels, cmap=cmap)
-        ax.figure.colorbar(filled, ax=ax, label="log(loss - minimum)")
+        if colorbar:
+            ax.figure.colorbar(filled, ax=ax, label="log(loss - minimum)")
         mins = np.asarray(function.get("minimizers") or [], np.float64).reshape(-1, 2)
         if len(mins):
             ax.scatter(mins[:, 0], mins[:, 1], label="global minimum", **MIN_MARKER)

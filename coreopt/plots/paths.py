@@ -123,7 +123,8 @@ def plot_paths_1d(runs, surface: dict, function: dict, ax: Axes | None = None) -
     return ax
 
 
-def plot_paths_2d(runs, surface: dict, function: dict, ax: Axes | None = None) -> Axes:
+def plot_paths_2d(runs, surface: dict, function: dict, ax: Axes | None = None,
+                  colorbar: bool = True, first_color: int = 0) -> Axes:
     """Trajectories of 2-D runs over the contours of log(loss - minimum).
 
     Each run is one line labelled "<optimizer> lr=<rate>" with a square at its start and
@@ -135,6 +136,8 @@ def plot_paths_2d(runs, surface: dict, function: dict, ax: Axes | None = None) -
         surface: `{"x": [nx], "y": [ny], "loss": [ny, nx]}` sampled over the domain.
         function: the `TestFunction.to_dict()` description (dim 2).
         ax: the axes to draw on; None: a new figure's.
+        colorbar: draw the contours' colour bar.
+        first_color: run i gets colour `first_color + i` (keeps colours across panels).
 
     Returns:
         The `Axes` drawn on, limited to the sampled range.
@@ -146,14 +149,14 @@ def plot_paths_2d(runs, surface: dict, function: dict, ax: Axes | None = None) -
     if not runs:
         raise ValueError("plot_paths_2d: `runs` is empty: nothing to plot.")
     points = [_records.path_array(run, 2) for run in runs]
-    ax = plot_contours_2d(surface, function, ax=ax, cmap=BACKGROUND)
+    ax = plot_contours_2d(surface, function, ax=ax, cmap=BACKGROUND, colorbar=colorbar)
     x, y = np.asarray(surface["x"], np.float64), np.asarray(surface["y"], np.float64)
     box = [[x.min(), x.max()], [y.min(), y.max()]]
     seen: set = set()
     with style():
         ax.set_xlim(*box[0])
         ax.set_ylim(*box[1])
-        for i, (run, p) in enumerate(zip(runs, points)):
+        for i, (run, p) in enumerate(zip(runs, points), start=first_color):
             diverged = _records.field(run, "status") == "diverged"
             # A diverged run stops where it leaves the domain (or, started outside it,
             # at its last finite point): never dropped.

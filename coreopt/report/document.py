@@ -32,7 +32,7 @@ class Section:
         title: the heading.
         text: paragraphs (blank lines separate them); plain text, escaped.
         table: a pandas DataFrame, or None.
-        figures: (PNG path, caption) pairs.
+        figures: (image path, caption) pairs: PNG, or GIF for animations.
     """
 
     title: str
@@ -105,6 +105,9 @@ class Report:
         return page, text
 
 
+_MIME = {".png": "image/png", ".gif": "image/gif"}
+
+
 def _section_html(s: Section) -> str:
     out = [f"<section><h2>{html.escape(s.title)}</h2>"]
     out += [f"<p>{html.escape(p.strip())}</p>" for p in s.text.split("\n\n") if p.strip()]
@@ -113,8 +116,9 @@ def _section_html(s: Section) -> str:
                                    float_format=lambda v: f"{v:.6g}"))
     for path, caption in s.figures:
         data = base64.b64encode(pathlib.Path(path).read_bytes()).decode("ascii")
+        mime = _MIME.get(pathlib.Path(path).suffix.lower(), "image/png")
         out.append(f"<figure><img alt=\"{html.escape(caption)}\" "
-                   f"src=\"data:image/png;base64,{data}\"><figcaption>{html.escape(caption)}"
+                   f"src=\"data:{mime};base64,{data}\"><figcaption>{html.escape(caption)}"
                    "</figcaption></figure>")
     return "".join(out) + "</section>"
 

@@ -1,0 +1,103 @@
+"""The report of a results directory: `coreopt report DIR` and `--report`.
+
+`results_report(DIR)` reads the run records and the manifest a sweep left in
+DIR, draws the figures that fit them into DIR/figures/ and writes
+DIR/report.html (self-contained) and DIR/report.md.
+
+Example:
+    >>> import tempfile
+    >>> from coreopt import lab
+    >>> from coreopt.cli.reports import results_report
+    >>> out = tempfile.mkdtemp()
+    >>> _ = lab.sweep("gd,adam", "seed_quartic", {"learning_rate": [0.01, 0.1]},
+    ...               starts=[[2.0]], max_iters=100, out=out)
+    >>> page, text = results_report(out)
+    >>> page.name, text.name
+    ('report.html', 'report.md')
+"""
+
+from __future__ import annotations
+
+import json
+import pathlib
+
+from coreopt.cli import figures
+from coreopt.lab.records import COLUMNS, to_frame
+
+MAX_ROWS = 60  # above this many runs the report shows a summary per configuration
+SHOWN = ["optimizer", "function", "init", "status", "iteration", "final", "final_loss",
+         "distance"]
+
+
+def results_report(directory, runs=None, title=None):
+    """Writes report.html, report.md and figures/ into a results directory.
+
+    Args:
+        directory: a results directory of `coreopt run` / `sweep` (`lab.sweep(out=...)`).
+        runs: the run records, when the caller has them (default: read from `directory`).
+        title: the report's title (default: names the functions).
+
+    Returns:
+        (report.html path, report.md path).
+
+    Raises:
+        FileNotFoundError, ValueError: no readable results in `directory`.
+        OSError: `directory` cannot be written (checked before drawing).
+    """
+    from coreopt.report import Report, Section
+
+    directory = pathlib.Path(directory)
+    runs = figures.load_runs(directory) if runs is None else runs
+    figures.check_output(directory / "report.html")
+    manifest = _manifest(directory)
+    names = ", ".join(dict.fromkeys(r.function for r in runs))
+    table, note = results_table(runs)
+    sections = [Section("Results", text=note, table=table)]
+    made = figures.auto_figures(runs, directory / "figures")
+    if made:
+        sections.append(Section("Figures", figures=made))
+    report = Report(title or f"coreopt results: {names}", config=_config(manifest, runs),
+                    versions=manifest.get("versions") or _versions(), sections=sections)
+    return report.write(directory)
+
+
+def results_table(runs):
+    """(table, note): every run when there are few, else counts per configuration."""
+    frame = to_frame(runs)
+    hyper = [c for c in frame.columns if c not in COLUMNS and frame[c].nunique(dropna=False) > 1]
+    if len(frame) <= MAX_ROWS:
+        shown = frame[[c for c in SHOWN[:1] + hyper + SHOWN[1:] if c in frame]].copy()
+        for column in ("init", "final"):
+            shown[column] = [", ".join(f"{v:.6g}" for v in p) for p in shown[column]]
+        return shown, f"{len(frame)} runs, one row each."
+    keys = ["optimizer", *hyper, "function"]
+    counts = frame.groupby(keys, sort=False)["status"].value_counts().unstack(fill_value=0)
+    counts = counts.reindex(columns=["converged", "diverged", "max_iters"], fill_value=0)
+    counts["median iteration (converged)"] = (
+        frame[frame.status == "converged"].groupby(keys, sort=False)["iteration"].median())
+    return counts.reset_index(), (f"{len(frame)} runs, counted per configuration; "
+                                  "every run is in results.csv and results.json.")
+
+
+def _manifest(directory) -> dict:
+    path = directory / "manifest.json"
+    try:
+        return json.loads(path.read_text()) if path.is_file() else {}
+    except json.JSONDecodeError:
+        return {}
+
+
+def _config(manifest, runs) -> dict:
+    spec = dict(manifest.get("spec") or {})
+    spec.pop("keys", None)
+    first = runs[0]
+    spec.setdefault("runs", len(runs))
+    spec.update({"max_iters": first.max_iters, "rule": first.rule, "tol": first.tol,
+                 "divergence": first.divergence, "dtype": first.dtype})
+    return spec
+
+
+def _versions() -> dict:
+    from coreopt.lab import sweeps
+
+    return sweeps._versions()

@@ -1,0 +1,80 @@
+"""The picture commands: `coreopt plot`, `coreopt report`, and `--plot`/`--report`.
+
+    coreopt plot RESULTS --kind paths --out paths.png [--function F] [--optimizer O]
+    coreopt plot RESULTS --kind heatmap --x learning_rate --y beta_1 --out map.png
+    coreopt report DIR            # DIR/report.html, DIR/report.md, DIR/figures/
+
+RESULTS is a results directory of `coreopt run` or `coreopt sweep`, its
+results.json, or its runs.jsonl. `coreopt plot --help` lists the kinds.
+"""
+
+from __future__ import annotations
+
+from coreopt.cli import figures
+
+
+def add_parsers(sub):
+    kinds = "; ".join(f"{k}: {v}" for k, v in figures.KINDS.items())
+    p = sub.add_parser("plot", help="draw one figure from results",
+                       description=f"Figure kinds. {kinds}.")
+    p.add_argument("results", help="a results directory, results.json or runs.jsonl")
+    p.add_argument("--kind", required=True, choices=list(figures.KINDS), metavar="KIND",
+                   help=f"one of {', '.join(figures.KINDS)}")
+    p.add_argument("--out", required=True, help="the PNG file to write (GIF for animation)")
+    p.add_argument("--function", default=None, help="only the runs on this function")
+    p.add_argument("--optimizer", default=None, help="only the runs of this optimizer")
+    p.add_argument("--x", default=None, help="heatmap: the column along x")
+    p.add_argument("--y", default=None, help="heatmap: the column along y")
+    p.add_argument("--metric", default="iteration", choices=("iteration", "gap"),
+                   help="sensitivity and heatmap: steps to converge, or the final gap")
+    p.set_defaults(run=_plot)
+    r = sub.add_parser("report", help="an HTML and Markdown report of a results directory")
+    r.add_argument("directory", help="a results directory of `coreopt run` or `sweep`")
+    r.set_defaults(run=_report)
+
+
+def add_flags(p):
+    """`--plot` and `--report` for `coreopt run` and `coreopt sweep`."""
+    p.add_argument("--plot", action="store_true", help="draw the figures into OUT/figures/")
+    p.add_argument("--report", action="store_true",
+                   help="write OUT/report.html and OUT/report.md (with the figures)")
+
+
+def check_flags(args):
+    """ValueError before any work when --plot/--report come without --out."""
+    if (args.plot or args.report) and args.out is None:
+        raise ValueError("--plot and --report write into the results directory: add --out DIR.")
+
+
+def after(args, runs):
+    """Draws the figures and the report asked for by --plot/--report; prints the paths."""
+    from pathlib import Path
+
+    from coreopt.cli.reports import results_report
+
+    if args.report:
+        page, _ = results_report(args.out, runs)
+        print(f"wrote {page} (and report.md, figures/)")
+    elif args.plot:
+        made = figures.auto_figures(runs, Path(args.out) / "figures")
+        print(f"wrote {len(made)} figures into {Path(args.out) / 'figures'}")
+
+
+def _plot(args) -> int:
+    out = figures.check_output(args.out)
+    if (args.kind == "animation") != (out.suffix.lower() == ".gif"):
+        want = ".gif" if args.kind == "animation" else ".png"
+        raise ValueError(f"--kind {args.kind} writes a {want} file; --out is {str(out)!r}.")
+    runs = figures.select(figures.load_runs(args.results), function=args.function,
+                          optimizer=args.optimizer)
+    written = figures.draw(args.kind, runs, out, x=args.x, y=args.y, metric=args.metric)
+    print(f"wrote {written}")
+    return 0
+
+
+def _report(args) -> int:
+    from coreopt.cli.reports import results_report
+
+    page, text = results_report(args.directory)
+    print(f"wrote {page} and {text}")
+    return 0

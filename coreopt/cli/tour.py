@@ -1,0 +1,113 @@
+"""`coreopt tour`: the guide reproduced end to end, then what more coreopt sees.
+
+1. The guide ("Optimizers with Core APIs"): gradient descent, momentum and Adam at
+   learning rates 1e-3, 1e-2, 1e-1 on 2x^4 + 3x^3 + 2 from x = 2, its exact
+   stopping rule, 2,000 iterations: the table, its loss-and-gradient figure and
+   its parameter paths (diverged runs drawn and marked, where the guide drops them).
+2. Every registered optimizer on 2-D Rosenbrock and Himmelblau under the fair
+   protocol (`coreopt.lab.fair`): each one's learning rate picked by the same
+   stated rule on the plotted horizon; one panel each, and an animated GIF.
+3. The learning-rate sensitivity of each on the quartic, with each one's
+   stable-learning-rate edge (`coreopt.lab.max_stable_lr`).
+
+Everything goes into one folder (default ./coreopt-out/): results, figures,
+report.html and report.md. The folder is built beside the old one and swapped
+in at the end, so an interrupted tour leaves the previous one whole.
+"""
+
+from __future__ import annotations
+
+import json
+import pathlib
+import shutil
+import tempfile
+
+import numpy as np
+
+MARKER = "tour.json"  # what marks a folder as a tour's (and so replaceable by the next)
+GUIDE_OPTIMIZERS = ("gd", "momentum", "adam")
+GUIDE_RATES = (1e-3, 1e-2, 1e-1)
+FAIR_FUNCTIONS = ("rosenbrock", "himmelblau")
+FAIR_HORIZON = 500
+ANIMATED = ("gd", "momentum", "adam", "rmsprop", "adagrad", "lion")
+SENSITIVITY = {"rates": (1e-4, 10.0, 48), "max_iters": 2000, "rule": "gap", "tol": 1e-4}
+
+
+def add_parser(sub):
+    p = sub.add_parser("tour", help="the guide reproduced, then what more coreopt sees "
+                                    "(the main job; writes ./coreopt-out/)")
+    p.add_argument("--out", default="coreopt-out", help="the folder to write (default: "
+                   "./coreopt-out; replaced if it holds an earlier tour)")
+    p.set_defaults(run=_tour)
+
+
+def _tour(args) -> int:
+    page = tour(args.out, log=print)
+    print(f"\nreport: {page}")
+    return 0
+
+
+def tour(out="coreopt-out", *, log=lambda *a: None) -> pathlib.Path:
+    """Runs the tour into `out`; returns the path of its report.html.
+
+    Raises:
+        FileExistsError: `out` exists and holds something other than an earlier tour.
+        OSError: `out`'s folder cannot be written (both checked before any work).
+    """
+    from coreopt.lab.store import check_writable
+
+    out = pathlib.Path(out)
+    check_writable(out.parent if out.parent != pathlib.Path("") else pathlib.Path("."))
+    _check_replaceable(out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    staging = pathlib.Path(tempfile.mkdtemp(prefix=f".{out.name}-", dir=out.parent))
+    try:
+        _build(staging, log)
+        _swap(staging, out)
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+    return out / "report.html"
+
+
+def _build(folder, log):
+    from coreopt.cli import tour_parts
+    from coreopt.cli.reports import _versions
+    from coreopt.report import Report
+
+    (folder / "figures").mkdir()
+    sections = [tour_parts.guide(folder, log), *tour_parts.fair(folder, log),
+                tour_parts.sensitivity(folder, log)]
+    config = {"guide": "gd, momentum, adam x lr 1e-3, 1e-2, 1e-1 on seed_quartic from x = 2, "
+                       "exact rule, 2000 iterations",
+              "fair comparison": f"{', '.join(FAIR_FUNCTIONS)}, horizon {FAIR_HORIZON} steps",
+              "sensitivity": json.dumps(SENSITIVITY)}
+    Report("coreopt tour", config=config, versions=_versions(), sections=sections).write(folder)
+    (folder / MARKER).write_text(json.dumps({"made_by": "coreopt tour"}) + "\n")
+
+
+def _check_replaceable(out):
+    if not out.exists():
+        return
+    if not out.is_dir():
+        raise FileExistsError(f"output {str(out)!r} exists and is not a directory.")
+    entries = [p.name for p in out.iterdir()]
+    if entries and MARKER not in entries:
+        raise FileExistsError(f"output directory {str(out)!r} holds other data "
+                              f"({', '.join(sorted(entries)[:5])}); choose a new --out.")
+
+
+def _swap(staging, out):
+    """Puts `staging` where `out` is; the old tour is removed only once the new one is in."""
+    old = None
+    if out.exists():
+        old = pathlib.Path(tempfile.mkdtemp(prefix=f".{out.name}-old-", dir=out.parent))
+        out.rename(old / "tour")
+    staging.rename(out)
+    if old is not None:
+        shutil.rmtree(old, ignore_errors=True)
+
+
+def log_rates(low, high, n) -> list:
+    """n log-spaced rates from low to high, as floats."""
+    return [float(v) for v in np.geomspace(low, high, n)]
