@@ -1,0 +1,95 @@
+"""`coreopt tour`, the main job: the guide's table and figures, then more, in one report."""
+
+from __future__ import annotations
+
+import contextlib
+import io
+
+import pandas as pd
+import pytest
+
+from coreopt.cli import tour
+from coreopt.cli.main import main
+from tests.report.browser import open_report, require_chromium, save_screenshot
+from tests.test_guide import GUIDE
+
+FIGURES = ["guide-loss.png", "guide-gd-paths.png", "guide-momentum-paths.png",
+           "guide-adam-paths.png", "fair-rosenbrock.png", "fair-rosenbrock.gif",
+           "fair-himmelblau.png", "sensitivity.png"]
+
+
+@pytest.fixture(scope="module")
+def toured(tmp_path_factory):
+    """The tour run once through the command line: (its folder, what it printed)."""
+    out = tmp_path_factory.mktemp("tour") / "coreopt-out"
+    printed = io.StringIO()
+    with contextlib.redirect_stdout(printed):
+        assert main(["tour", "--out", str(out)]) == 0
+    return out, printed.getvalue()
+
+
+def test_tour_reproduces_the_guides_table(toured):
+    out, printed = toured
+    table = pd.read_csv(out / "guide" / "results.csv")
+    found = {(r.optimizer, r.learning_rate): (r.status, r.iteration) for r in table.itertuples()}
+    assert found == GUIDE
+    for (name, _), (status, iteration) in GUIDE.items():
+        assert any(line.split()[:1] == [name] and status in line and f" {iteration} " in line
+                   for line in printed.splitlines())
+    assert f"report: {out / 'report.html'}" in printed
+
+
+def test_tour_writes_every_figure_and_the_report(toured):
+    out, _ = toured
+    assert sorted(p.name for p in (out / "figures").iterdir()) == sorted(FIGURES)
+    text = (out / "report.md").read_text()
+    for name in FIGURES:
+        assert f"](figures/{name})" in text
+    assert "smallest final gap to the minimum after 500 steps among 64 log-spaced" in text
+    assert (out / tour.MARKER).is_file()
+    for part in ("guide", "fair-rosenbrock", "fair-himmelblau", "sensitivity"):
+        assert (out / part / "results.csv").is_file()
+
+
+def test_tour_report_opens_in_chromium(toured, tmp_path):
+    require_chromium()
+    out, _ = toured
+    shot = tmp_path / "tour.png"
+    seen = open_report(out / "report.html", shot)
+    assert seen["images"]["count"] == len(FIGURES)
+    assert seen["images"]["loaded"] == len(FIGURES), seen["images"]["broken"]
+    assert seen["external_requests"] == [] and seen["errors"] == []
+    guide = seen["tables"][0]
+    assert guide["rows"] == 9 and "status" in guide["headers"]
+    assert len(seen["tables"]) == 4  # the guide, two fair comparisons, the stable edges
+    assert shot.is_file()
+    save_screenshot(shot, "tour-report.png")
+
+
+def test_a_folder_with_other_data_is_refused_before_any_work(tmp_path):
+    out = tmp_path / "mine"
+    out.mkdir()
+    (out / "notes.txt").write_text("keep me")
+    with pytest.raises(FileExistsError, match="holds other data"):
+        tour.tour(out)
+    assert [p.name for p in out.iterdir()] == ["notes.txt"]
+    assert [p.name for p in tmp_path.iterdir()] == ["mine"]  # no staging folder left
+
+
+def test_an_unwritable_place_is_refused_before_any_work(tmp_path):
+    blocker = tmp_path / "file"
+    blocker.write_text("")
+    with pytest.raises(OSError, match="cannot be written"):
+        tour.tour(blocker / "out")
+
+
+def test_a_new_tour_replaces_an_old_one_whole(tmp_path):
+    old, new = tmp_path / "coreopt-out", tmp_path / ".staging"
+    for folder, name in ((old, "stale.png"), (new, "fresh.png")):
+        (folder / "figures").mkdir(parents=True)
+        (folder / "figures" / name).write_text(name)
+        (folder / tour.MARKER).write_text("{}")
+    tour._check_replaceable(old)
+    tour._swap(new, old)
+    assert [p.name for p in (old / "figures").iterdir()] == ["fresh.png"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["coreopt-out"]
