@@ -169,7 +169,9 @@ def _draw_optimizer(ax: Axes, cells: pd.DataFrame, i: int, name: str, column: st
     out = kind == "max_iters"
     if out.any():
         y = cells["limit"].to_numpy() if column == "iteration" else value
-        ax.plot(lr[out], y[out], color=c, marker="o", markersize=10, markerfacecolor="none",
+        # Rings grow with the optimizer's index: at a shared budget they nest, none hidden.
+        ax.plot(lr[out], y[out], color=c, marker="o", markersize=9 + 3 * i,
+                markerfacecolor="none",
                 linestyle="none", label=f"_max_iters {name}")
         drawn.add(MAX_ITERS)
     for x, y, k, n in zip(lr, value, cells["converged"], cells["n"]):
@@ -270,10 +272,10 @@ def _axis_values(frame: pd.DataFrame, name: str, plot: str) -> np.ndarray:
 
 
 def _ticks(ax: Axes, axis: str, values: np.ndarray) -> None:
-    """Category ticks at 0, 1, ... labelled with the values (at most about 10 labelled)."""
+    """Category ticks at 0, 1, ... labelled with the values to 4 digits (about 10 at most)."""
     step = max(1, math.ceil(len(values) / 10))
     at = np.arange(0, len(values), step)
-    getattr(ax, f"set_{axis}ticks")(at, [f"{v:g}" for v in values[at]])
+    getattr(ax, f"set_{axis}ticks")(at, [f"{v:.4g}" for v in values[at]])
 
 
 def _grid(cells: pd.DataFrame, xs: np.ndarray, ys: np.ndarray, field: str,

@@ -85,6 +85,8 @@ def test_lr_sensitivity_marks_diverged_and_out_of_budget_cells():
         ring = lines[f"_max_iters {name}"]
         np.testing.assert_array_equal(ring.get_xydata(), [[lr, 500.0]])
         assert ring.get_markerfacecolor() == "none"
+    # Rings nest where optimizers share a budget: the later optimizer's is larger.
+    assert lines["_max_iters gd"].get_markersize() > lines["_max_iters adam"].get_markersize()
     legend = [t.get_text() for t in ax.get_legend().get_texts()]
     assert legend == ["adam", "gd", "diverged", "max_iters (did not converge)"]
 
