@@ -150,21 +150,44 @@ def plot_paths_2d(runs, surface: dict, function: dict, ax: Axes | None = None,
         raise ValueError("plot_paths_2d: `runs` is empty: nothing to plot.")
     points = [_records.path_array(run, 2) for run in runs]
     ax = plot_contours_2d(surface, function, ax=ax, cmap=BACKGROUND, colorbar=colorbar)
+    draw_runs_2d(ax, runs, points, sampled_box(surface), first_color)
+    return ax
+
+
+def sampled_box(surface: dict) -> list[list[float]]:
+    """The sampled range `[[x min, x max], [y min, y max]]` of a 2-D surface."""
     x, y = np.asarray(surface["x"], np.float64), np.asarray(surface["y"], np.float64)
-    box = [[x.min(), x.max()], [y.min(), y.max()]]
+    return [[x.min(), x.max()], [y.min(), y.max()]]
+
+
+def kept_2d(run, points: np.ndarray, box) -> int:
+    """How many leading points of a 2-D run are drawn.
+
+    A diverged run stops where it leaves the domain `box` (or, started outside it, at
+    its last finite point): never dropped. Other runs keep every finite point.
+    """
+    diverged = _records.field(run, "status") == "diverged"
+    return (diverged and _records.finite_prefix(points, box)) or _records.finite_prefix(points)
+
+
+def draw_runs_2d(ax: Axes, runs, points: list, box, first_color: int = 0) -> None:
+    """`plot_paths_2d`'s runs (lines, start and end marks, legend) on contours drawn already.
+
+    Args:
+        ax: axes with the contours of `plot_contours_2d`.
+        runs: the run records; points: their paths as float64 `[steps + 1, 2]` arrays.
+        box: `sampled_box(surface)`: the axes' limits and the domain a diverged run leaves.
+        first_color: run i gets colour `first_color + i`.
+    """
     seen: set = set()
     with style():
         ax.set_xlim(*box[0])
         ax.set_ylim(*box[1])
         for i, (run, p) in enumerate(zip(runs, points), start=first_color):
-            diverged = _records.field(run, "status") == "diverged"
-            # A diverged run stops where it leaves the domain (or, started outside it,
-            # at its last finite point): never dropped.
-            k = (diverged and _records.finite_prefix(p, box)) or _records.finite_prefix(p)
+            k = kept_2d(run, p, box)
             ax.plot(p[:k, 0], p[:k, 1], color=color(i), label=_records.label(run))
             if k:
                 ax.scatter(p[:1, 0], p[:1, 1], color=color(i), label=_once("start", seen),
                            **START_MARKER)
                 _mark_end(ax, run, p[k - 1], i, seen)
         ax.legend(loc="upper right")
-    return ax
