@@ -36,6 +36,7 @@ KINDS = {
     "heatmap": "a value over two hyperparameters or start coordinates (--x, --y)",
     "animation": "an animated GIF of 2-D paths; runs kept with --keep-paths",
 }
+PANELS_ABOVE = 4  # more optimizers than this: the sensitivity as one panel per optimizer
 MAX_DRAWN = 8  # paths and curves per figure in `auto_figures` (the first ones, said in captions)
 
 
@@ -192,6 +193,11 @@ def _draw_table(kind, runs, out, *, x, y, metric, stable):
         if "learning_rate" not in frame or frame["learning_rate"].nunique() < 2:
             raise ValueError("--kind sensitivity needs runs at two or more learning rates "
                              "(e.g. --lr 1e-4:1:16).")
+        if frame["optimizer"].nunique() > PANELS_ABOVE:
+            from coreopt.plots.panels import plot_lr_sensitivity_panels
+
+            fig = plot_lr_sensitivity_panels(frame, metric=metric, stable=stable)
+            return style.save(fig, out)
         ax = splots.plot_lr_sensitivity(frame, metric=metric, stable=stable)
     else:
         if x is None or y is None:

@@ -112,19 +112,31 @@ def sensitivity(folder, log) -> Section:
     runs = lab.sweep_runs(coreopt.names(), "seed_quartic", {"learning_rate": rates},
                           starts=[[2.0]], out=folder / "sensitivity", **stop)
     edges = [lab.max_stable_lr(name, "seed_quartic", [2.0], **stop) for name in coreopt.names()]
-    stable = {e.optimizer: e.learning_rate for e in edges if e.learning_rate is not None}
+    stable = {e.optimizer: e.learning_rate for e in edges if e.diverging is not None}
     out = figures.draw("sensitivity", runs, folder / "figures" / "sensitivity.png",
                        stable=stable)
-    rows = pd.DataFrame([{"optimizer": e.optimizer, "stable lr": e.learning_rate,
-                          "diverges at": e.diverging, "rel. precision": e.rtol} for e in edges])
+    rows = pd.DataFrame([_edge_row(e) for e in edges])
     log("\n3. Learning-rate sensitivity on the quartic, and each stable-lr edge\n")
     log(rows.to_string(index=False, float_format=lambda v: f"{v:.4g}"))
     caption = (f"Steps until the gap to the minimum is <= {s['tol']:g} (at most "
                f"{s['max_iters']}) from x = 2, at {len(rates)} log-spaced learning rates in "
-               f"[{s['rates'][0]:g}, {s['rates'][1]:g}]; x marks rates where the run "
-               "diverged; dashed lines are each optimizer's largest stable learning rate.")
+               f"[{s['rates'][0]:g}, {s['rates'][1]:g}]; an x marks a rate where the run "
+               "diverged, an open ring one that ran out of iterations; the dashed line is "
+               "the optimizer's largest stable learning rate (none where nothing diverged "
+               "up to 1000).")
     text = ("How far can each optimizer be pushed? The largest learning rate that does not "
             "diverge, found by a batched log grid then multisection, to the stated relative "
             "precision.")
     return Section("3. Learning-rate sensitivity and the stable edge", text=text, table=rows,
                    figures=[(out, caption)])
+
+
+def _edge_row(edge) -> dict:
+    """A row of the stable-edge table, in words where no edge was found."""
+    if edge.learning_rate is None:
+        stable, diverges = "none", f"{edge.diverging:.4g} (the lowest rate tried)"
+    elif edge.diverging is None:
+        stable, diverges = f">= {edge.learning_rate:.4g}", "nowhere up to the highest rate tried"
+    else:
+        stable, diverges = f"{edge.learning_rate:.6g}", f"{edge.diverging:.6g}"
+    return {"optimizer": edge.optimizer, "stable lr": stable, "diverges at": diverges}

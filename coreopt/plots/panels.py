@@ -75,3 +75,50 @@ def plot_paths_panels(runs, surface: dict, function: dict, *, ncols: int = 5,
         fig.colorbar(axes[0].collections[0], ax=list(axes), label="log(loss - minimum)",
                      shrink=0.8)
     return fig
+
+
+def plot_lr_sensitivity_panels(frame, *, metric: str = "iteration", stable=None,
+                               ncols: int = 5) -> Figure:
+    """`sweeps.plot_lr_sensitivity`, one panel per optimizer, on shared axes.
+
+    Each panel is titled with its optimizer; its dashed line (when `stable` names one)
+    is that optimizer's largest stable learning rate. Panels carry no legend: a
+    diverged rate is an "x" at the top, a rate that ran out of budget an open ring.
+
+    Args:
+        frame: a sweep's DataFrame on one function (see `sweeps.plot_lr_sensitivity`).
+        metric: "iteration" (steps to converge) or "gap".
+        stable: optimizer -> largest stable learning rate (None: not drawn).
+        ncols: panels per row, >= 1.
+
+    Returns:
+        The `Figure`, panels in order of the optimizers' first appearance.
+
+    Raises:
+        ValueError: as `sweeps.plot_lr_sensitivity`, or a bad `ncols`.
+    """
+    from coreopt.plots.sweeps import plot_lr_sensitivity
+
+    if isinstance(ncols, bool) or not isinstance(ncols, int) or ncols < 1:
+        raise ValueError(f"plot_lr_sensitivity_panels: `ncols` must be an int >= 1; "
+                         f"received {ncols!r}.")
+    if "optimizer" not in getattr(frame, "columns", ()):
+        raise ValueError("plot_lr_sensitivity_panels: `frame` needs an 'optimizer' column.")
+    names = list(dict.fromkeys(frame["optimizer"]))
+    ncols = min(ncols, max(len(names), 1))
+    nrows = math.ceil(len(names) / ncols) or 1
+    fig, axes = new_figure(nrows, ncols, figsize=(PANEL_SIZE[0] * ncols, PANEL_SIZE[1] * nrows),
+                           sharex=True, sharey=True)
+    axes = np.atleast_1d(axes).ravel()
+    edges = dict(stable or {})
+    with style():
+        for name, ax in zip(names, axes):
+            edge = {name: edges[name]} if edges.get(name) is not None else None
+            plot_lr_sensitivity(frame[frame["optimizer"] == name], metric=metric, stable=edge,
+                                ax=ax)
+            ax.get_legend().remove()
+            ax.set_title(name)
+            ax.label_outer()
+        for ax in axes[len(names):]:
+            ax.set_visible(False)
+    return fig
