@@ -62,14 +62,21 @@ def results_report(directory, runs=None, title=None):
 
 
 def results_table(runs):
-    """(table, note): every run when there are few, else counts per configuration."""
+    """(table, note): every run when there are few, else counts per configuration.
+
+    The hyperparameter columns shown are those that vary among one optimizer's runs,
+    and the learning rate whenever it varies at all.
+    """
     frame = to_frame(runs)
-    hyper = [c for c in frame.columns if c not in COLUMNS and frame[c].nunique(dropna=False) > 1]
+    hyper = varied(frame)
+    shared = [c for c in ("function", "init") if frame[c].astype(str).nunique() == 1]
     if len(frame) <= MAX_ROWS:
-        shown = frame[[c for c in SHOWN[:1] + hyper + SHOWN[1:] if c in frame]].copy()
+        columns = [c for c in SHOWN[:1] + hyper + SHOWN[1:] if c not in shared]
+        shown = frame[columns].copy()
         for column in ("init", "final"):
-            shown[column] = [", ".join(f"{v:.6g}" for v in p) for p in shown[column]]
-        return shown, f"{len(frame)} runs, one row each."
+            if column in shown:
+                shown[column] = [", ".join(f"{v:.6g}" for v in p) for p in shown[column]]
+        return shown, f"{len(frame)} runs, one row each{_same(frame, shared)}."
     keys = ["optimizer", *hyper, "function"]
     counts = frame.groupby(keys, sort=False)["status"].value_counts().unstack(fill_value=0)
     counts = counts.reindex(columns=["converged", "diverged", "max_iters"], fill_value=0)
@@ -77,6 +84,20 @@ def results_table(runs):
         frame[frame.status == "converged"].groupby(keys, sort=False)["iteration"].median())
     return counts.reset_index(), (f"{len(frame)} runs, counted per configuration; "
                                   "every run is in results.csv and results.json.")
+
+
+def varied(frame) -> list:
+    """Hyperparameter columns that vary among some optimizer's runs (learning rate: at all)."""
+    columns = [c for c in frame.columns if c not in COLUMNS]
+    by_optimizer = frame.groupby("optimizer", sort=False)
+    return [c for c in columns if (c == "learning_rate" and frame[c].nunique() > 1)
+            or (by_optimizer[c].nunique() > 1).any()]
+
+
+def _same(frame, shared) -> str:
+    parts = {"function": lambda v: f"on {v}", "init": lambda v: f"from {v}"}
+    said = [parts[c](frame[c].iloc[0]) for c in shared]
+    return f", all {' '.join(said)}" if said else ""
 
 
 def _manifest(directory) -> dict:

@@ -81,7 +81,11 @@ def _build(folder, log):
     config = {"guide": "gd, momentum, adam x lr 1e-3, 1e-2, 1e-1 on seed_quartic from x = 2, "
                        "exact rule, 2000 iterations",
               "fair comparison": f"{', '.join(FAIR_FUNCTIONS)}, horizon {FAIR_HORIZON} steps",
-              "sensitivity": json.dumps(SENSITIVITY)}
+              "sensitivity": "every optimizer on seed_quartic from x = 2 at "
+                             f"{SENSITIVITY['rates'][2]} log-spaced learning rates in "
+                             f"[{SENSITIVITY['rates'][0]:g}, {SENSITIVITY['rates'][1]:g}], "
+                             f"gap rule (tol {SENSITIVITY['tol']:g}), "
+                             f"{SENSITIVITY['max_iters']} iterations"}
     Report("coreopt tour", config=config, versions=_versions(), sections=sections).write(folder)
     (folder / MARKER).write_text(json.dumps({"made_by": "coreopt tour"}) + "\n")
 

@@ -67,17 +67,24 @@ def fair(folder, log) -> list:
     for name in tour.FAIR_FUNCTIONS:
         f = functions.get(name)
         choice = tune(coreopt.names(), f, f.start.tolist(), max_iters=tour.FAIR_HORIZON,
-                      low=1e-4, high=10.0, grid_size=64)
-        chosen = {k: v for k, v in choice.rates.items() if v is not None}
-        runs = lab.sweep_runs(list(chosen), f, {k: {"learning_rate": [v]}
-                                                for k, v in chosen.items()},
-                              starts=[f.start.tolist()], max_iters=tour.FAIR_HORIZON,
-                              keep_paths=True, out=folder / f"fair-{name}")
-        failed = sorted(set(choice.rates) - set(chosen))
+                      low=1e-4, high=10.0, grid_size=64, keep_paths=True)
+        runs = list(choice.runs.values())  # the very runs the rule chose, as they ran
+        failed = sorted(set(choice.rates) - set(choice.runs))
         log(f"   {name}: " + ", ".join(f"{r.optimizer} {r.config['learning_rate']:.3g}"
                                        for r in runs))
+        _save_results(folder / f"fair-{name}", choice)
         sections.append(_fair_section(folder / "figures", f, runs, choice, failed))
     return sections
+
+
+def _save_results(folder, choice):
+    """The search's table (results.csv) and the chosen runs' records (results.json)."""
+    from coreopt.lab.store import write_atomic
+
+    folder.mkdir()
+    write_atomic(folder / "results.csv", choice.table.to_csv(index=False))
+    write_atomic(folder / "results.json", "[\n" + ",\n".join(
+        r.to_json() for r in choice.runs.values()) + "\n]\n")
 
 
 def _fair_section(folder, f, runs, choice, failed) -> Section:

@@ -26,7 +26,8 @@ import dataclasses
 import numpy as np
 
 from coreopt.lab import grid as grids
-from coreopt.lab.sweeps import sweep
+from coreopt.lab.records import to_frame
+from coreopt.lab.sweeps import sweep_runs
 
 
 @dataclasses.dataclass
@@ -38,16 +39,19 @@ class FairChoice:
         gaps: optimizer -> its final gap (final loss without a known minimum).
         caption: the rule, in one sentence.
         table: every run of the search (a DataFrame).
+        runs: optimizer -> the chosen run's record, as the search ran it (with its
+            path when `keep_paths`), so a picture shows exactly the run that was chosen.
     """
 
     rates: dict
     gaps: dict
     caption: str
     table: object = dataclasses.field(repr=False, default=None)
+    runs: dict = dataclasses.field(repr=False, default_factory=dict)
 
 
 def tune(optimizers, function, init=None, *, max_iters=2000, low=1e-4, high=1.0,
-         grid_size=64, dtype="float32") -> FairChoice:
+         grid_size=64, dtype="float32", keep_paths=False) -> FairChoice:
     """Picks each optimizer's learning rate by the module's rule, in one batched sweep.
 
     Args:
@@ -58,6 +62,7 @@ def tune(optimizers, function, init=None, *, max_iters=2000, low=1e-4, high=1.0,
         low, high: the range of learning rates, 0 < low < high.
         grid_size: rates in the log grid, >= 2.
         dtype: the parameters' dtype.
+        keep_paths: keep the runs' paths and curves (for pictures of the chosen runs).
 
     Returns:
         A `FairChoice`.
@@ -68,19 +73,23 @@ def tune(optimizers, function, init=None, *, max_iters=2000, low=1e-4, high=1.0,
                          f"high={high!r}, grid_size={grid_size!r}.")
     f = grids.function(function)
     rates = [float(r) for r in np.geomspace(low, high, grid_size)]
-    table = sweep(optimizers, f, {"learning_rate": rates},
-                  starts=None if init is None else [init], max_iters=max_iters, dtype=dtype)
+    found = sweep_runs(optimizers, f, {"learning_rate": rates},
+                       starts=None if init is None else [init], max_iters=max_iters,
+                       dtype=dtype, keep_paths=keep_paths)
+    table = to_frame(found)
     score = table["final_loss"] if f.minimum is None else table["final_loss"] - f.minimum
     table = table.assign(score=score)
-    chosen, gaps = {}, {}
+    chosen, gaps, picked = {}, {}, {}
     for name, runs in table.groupby("optimizer", sort=False):
         ok = runs[(runs.status != "diverged") & np.isfinite(runs.score)]
         best = ok.sort_values(["score", "learning_rate"], kind="stable").head(1)
         chosen[name] = None if best.empty else float(best.learning_rate.iloc[0])
         gaps[name] = None if best.empty else float(best.score.iloc[0])
+        if not best.empty:
+            picked[name] = found[best.index[0]]
     measure = "final gap to the minimum" if f.minimum is not None else "final loss"
     caption = (f"Each optimizer's learning rate: the one with the smallest {measure} after "
                f"{max_iters} steps among {grid_size} log-spaced rates in [{low:g}, {high:g}] "
                "(diverged runs excluded, ties to the smaller rate), from the same start, "
                "without gradient clipping.")
-    return FairChoice(chosen, gaps, caption, table)
+    return FairChoice(chosen, gaps, caption, table, picked)

@@ -47,3 +47,12 @@ def test_bad_ranges_are_refused():
         tune("gd", "seed_quartic", low=1.0, high=0.1)
     with pytest.raises(ValueError, match="grid_size"):
         tune("gd", "seed_quartic", grid_size=1)
+
+
+def test_the_chosen_runs_are_the_ones_the_rule_scored():
+    choice = tune("gd,adam", "himmelblau", [-1.0, 1.0], max_iters=50, grid_size=6,
+                  keep_paths=True)
+    for name, run in choice.runs.items():
+        assert run.config["learning_rate"] == choice.rates[name]
+        assert run.final_loss - 0.0 == choice.gaps[name]  # Himmelblau's minimum is 0
+        assert len(run.path) == run.steps + 1 and run.path[-1] == run.final
