@@ -126,3 +126,22 @@ def test_a_results_folder_with_a_report_still_resumes(tmp_path):
     again = lab.sweep("gd", "booth", {"learning_rate": [1e-3, 1e-2, 1e-1]}, resume=True,
                       **kwargs)
     assert again["key"].tolist() == first["key"].tolist()
+
+
+def test_sensitivity_and_heatmaps_from_a_sweep(tmp_path):
+    out = tmp_path / "grid"
+    assert main(["sweep", "booth", "--optimizers", "adam", "--lr", "1e-2:1:3", "--set",
+                 "beta_1=0.8,0.9", "--starts", "2", "--max-iters", "30", "--out",
+                 str(out)]) == 0
+    for kind, extra in (("sensitivity", []), ("heatmap", ["--x", "learning_rate", "--y",
+                                                          "beta_1"]),
+                        ("heatmap", ["--x", "init[0]", "--y", "init[1]", "--metric", "gap"])):
+        png = tmp_path / f"{kind}-{len(extra)}.png"
+        assert main(["plot", str(out), "--kind", kind, "--out", str(png), *extra]) == 0
+        assert Image.open(png).format == "PNG"
+
+
+def test_a_heatmap_needs_its_axes(results, tmp_path, capsys):
+    err = fails(capsys, ["plot", str(results), "--kind", "heatmap", "--optimizer", "adam",
+                         "--out", str(tmp_path / "h.png")])
+    assert "--x and --y" in err
