@@ -24,6 +24,7 @@ Example:
 from __future__ import annotations
 
 import json
+import os
 import pathlib
 
 from coreopt.lab.records import Run
@@ -85,8 +86,6 @@ def _records(records, path) -> list:
 
 def check_output(out) -> pathlib.Path:
     """`out` as a Path; OSError now (before any work) when its folder cannot be written."""
-    import os
-
     out = pathlib.Path(out)
     folder = out.parent
     if out.is_dir():

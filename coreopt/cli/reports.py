@@ -23,6 +23,7 @@ import pathlib
 
 from coreopt.cli import figures
 from coreopt.lab.records import COLUMNS, to_frame
+from coreopt.lab.sweeps import versions
 
 MAX_ROWS = 60  # above this many runs the report shows a summary per configuration
 SHOWN = ["optimizer", "function", "init", "status", "iteration", "final", "final_loss",
@@ -57,7 +58,7 @@ def results_report(directory, runs=None, title=None):
     if made:
         sections.append(Section("Figures", figures=made))
     report = Report(title or f"coreopt results: {names}", config=_config(manifest, runs),
-                    versions=manifest.get("versions") or _versions(), sections=sections)
+                    versions=manifest.get("versions") or versions(), sections=sections)
     return report.write(directory)
 
 
@@ -116,9 +117,3 @@ def _config(manifest, runs) -> dict:
     spec.update({"max_iters": first.max_iters, "rule": first.rule, "tol": first.tol,
                  "divergence": first.divergence, "dtype": first.dtype})
     return spec
-
-
-def _versions() -> dict:
-    from coreopt.lab import sweeps
-
-    return sweeps._versions()

@@ -57,7 +57,8 @@ def tour(out="coreopt-out", *, log=lambda *a: None) -> pathlib.Path:
     from coreopt.lab.store import check_writable
 
     out = pathlib.Path(out)
-    check_writable(out.parent if out.parent != pathlib.Path("") else pathlib.Path("."))
+    check_writable(out.parent)  # the new tour is built beside `out`, then renamed
+    check_writable(out)
     _check_replaceable(out)
     out.parent.mkdir(parents=True, exist_ok=True)
     staging = pathlib.Path(tempfile.mkdtemp(prefix=f".{out.name}-", dir=out.parent))
@@ -72,7 +73,7 @@ def tour(out="coreopt-out", *, log=lambda *a: None) -> pathlib.Path:
 
 def _build(folder, log):
     from coreopt.cli import tour_parts
-    from coreopt.cli.reports import _versions
+    from coreopt.lab.sweeps import versions
     from coreopt.report import Report
 
     (folder / "figures").mkdir()
@@ -86,7 +87,7 @@ def _build(folder, log):
                              f"[{SENSITIVITY['rates'][0]:g}, {SENSITIVITY['rates'][1]:g}], "
                              f"gap rule (tol {SENSITIVITY['tol']:g}), "
                              f"{SENSITIVITY['max_iters']} iterations"}
-    Report("coreopt tour", config=config, versions=_versions(), sections=sections).write(folder)
+    Report("coreopt tour", config=config, versions=versions(), sections=sections).write(folder)
     (folder / MARKER).write_text(json.dumps({"made_by": "coreopt tour"}) + "\n")
 
 

@@ -132,7 +132,7 @@ def _execute(optimizers, functions, grid, *, starts=None, seeds=(0,), max_iters=
     store = None
     if out is not None:
         spec = _describe(specs, starts, seeds, key_parts, keep_paths)
-        store = Store(out, spec, resume).open(_versions())
+        store = Store(out, spec, resume).open(versions())
     done = store.done() if store else {}
     todo = [s for s in specs if s.key not in done]
     results = [[done[s.key] for s in specs if s.key in done]]
@@ -357,7 +357,8 @@ def _digest(keys) -> str:
     return hashlib.sha1("".join(keys).encode()).hexdigest()[:16]
 
 
-def _versions() -> dict:
+def versions() -> dict:
+    """The versions a results folder records: coreopt, TensorFlow, NumPy, Python."""
     import tensorflow as tf
 
     import coreopt
