@@ -86,9 +86,18 @@ def sweep(optimizers, functions="seed_quartic", grid=None, **options):
     import pandas as pd
 
     frame = pd.concat(frames, ignore_index=True) if frames else to_frame([])
-    order = {k: i for i, k in enumerate(s.key for s in specs)}
-    return frame.iloc[np.argsort(frame["key"].map(order).to_numpy(), kind="stable")] \
-        .reset_index(drop=True)
+    return _in_spec_order(frame, specs, results)
+
+
+def _in_spec_order(frame, specs, results):
+    """`frame` (the results' rows, concatenated) reordered as `specs`."""
+    order = {s.key: i for i, s in enumerate(specs)}
+    keys = itertools.chain.from_iterable(
+        r.columns["key"] if isinstance(r, Batch) else (run.key for run in r) for r in results)
+    position = np.fromiter((order[k] for k in keys), np.int64, count=len(frame))
+    if np.all(position[1:] > position[:-1]):
+        return frame  # chunks finished in order: nothing to move
+    return frame.iloc[np.argsort(position, kind="stable")].reset_index(drop=True)
 
 
 @_without_gc
