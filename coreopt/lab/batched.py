@@ -124,7 +124,9 @@ class Program:
             at = 4 * k
             code = tf.where(div, at + DIVERGED_EARLY, tf.where(div2, at + DIVERGED, tf.where(
                 conv, at + CONVERGED, tf.where(conv0, at - 4 + CONVERGED, code))))
-            x = tf.where(_stepped(code, k, self.max_iters)[:, None], new_x, x)
+            if x.shape[-1] == 1:  # see `_stepped`
+                stepping = _stepped(code, k, self.max_iters)
+            x = tf.where(stepping[:, None], new_x, x)
             curves = self._record(curves, k, path=x)
             return k + 1, x, slots, code, curves
 
@@ -177,6 +179,10 @@ def _stepped(code, k, max_iters):
     set before k are smaller than 4k + 1; "stopped before the step" is 4k + 3
     or 4k - 3. Reading only the new codes lets XLA update the codes and then
     the points in place, without copying either loop-state buffer each step.
+
+    Used for one coordinate per run only: with more, XLA's CPU backend then
+    fuses the per-run any/all reductions into the codes' loop and emits a
+    slower one (2-D Rosenbrock ran 25% slower) than the copies cost.
     """
     at = 4 * k
     return (k <= max_iters) & (tf.equal(code, 0) | tf.equal(code, at + CONVERGED)
