@@ -41,7 +41,6 @@ Writes ``benchmarks/results/lab.md`` and ``lab.csv``, each atomically.
 from __future__ import annotations
 
 import argparse
-import concurrent.futures
 import contextlib
 import datetime
 import importlib.util
@@ -173,8 +172,8 @@ def _loops_only(function, n, workers):
             program(part, hyper)
         _LOOPS[(function, n)] = (programs, parts, hyper)
     programs, parts, hyper = _LOOPS[(function, n)]
-    with concurrent.futures.ThreadPoolExecutor(len(parts)) as pool:
-        list(pool.map(lambda pp: pp[0](pp[1], hyper), zip(programs, parts)))
+    pool = sweep_module._pool(len(parts))  # the threads lab.sweep keeps
+    list(pool.map(lambda pp: pp[0](pp[1], hyper), zip(programs, parts)))
 
 
 def write(rows, out_dir, quick):

@@ -15,7 +15,7 @@ import itertools
 
 import numpy as np
 
-from coreopt.lab.records import key_prefix, run_key
+from coreopt.lab.records import key_prefix, run_keys
 
 
 @dataclasses.dataclass
@@ -181,8 +181,8 @@ def expand(optimizer_items, function_items, grid, starts, seeds, settings) -> li
         for config in configs(opt, grid_for(opt, grid, names)):
             for f, points in per_function:
                 prefix = key_prefix(name, config, f.name, dict(f.params), settings)
-                block = [Spec(opt, config, f, init, seed, run_key(prefix, init, seed))
-                         for init, seed in points]
+                block = [Spec(opt, config, f, init, seed, key)
+                         for (init, seed), key in zip(points, run_keys(prefix, points))]
                 if block and block[0].registered:
                     group = group_key(block[0])
                     for s in block:

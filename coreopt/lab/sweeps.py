@@ -86,9 +86,18 @@ def sweep(optimizers, functions="seed_quartic", grid=None, **options):
     import pandas as pd
 
     frame = pd.concat(frames, ignore_index=True) if frames else to_frame([])
-    order = {k: i for i, k in enumerate(s.key for s in specs)}
-    return frame.iloc[np.argsort(frame["key"].map(order).to_numpy(), kind="stable")] \
-        .reset_index(drop=True)
+    return _in_spec_order(frame, specs, results)
+
+
+def _in_spec_order(frame, specs, results):
+    """`frame` (the results' rows, concatenated) reordered as `specs`."""
+    order = {s.key: i for i, s in enumerate(specs)}
+    keys = itertools.chain.from_iterable(
+        r.columns["key"] if isinstance(r, Batch) else (run.key for run in r) for r in results)
+    position = np.fromiter((order[k] for k in keys), np.int64, count=len(frame))
+    if np.all(position[1:] > position[:-1]):
+        return frame  # chunks finished in order: nothing to move
+    return frame.iloc[np.argsort(position, kind="stable")].reset_index(drop=True)
 
 
 @_without_gc
@@ -138,16 +147,18 @@ def _execute(optimizers, functions, grid, *, starts=None, seeds=(0,), max_iters=
     results = [[done[s.key] for s in specs if s.key in done]]
     jobs = _jobs(todo, stop, max_iters, keep_paths, settings)
     bar = _Bar(len(specs), len(specs) - len(todo), enabled=progress)
-    pool = concurrent.futures.ThreadPoolExecutor(settings["workers"])
+    futures = [_pool(settings["workers"]).submit(j) for j in jobs]
     try:
-        for future in concurrent.futures.as_completed([pool.submit(j) for j in jobs]):
+        for future in concurrent.futures.as_completed(futures):
             result = future.result()
             if store:
                 store.append(result.runs() if isinstance(result, Batch) else result)
             results.append(result)
             bar.advance(len(result))
     finally:  # on an interruption, start nothing new; what was stored stays stored
-        pool.shutdown(wait=True, cancel_futures=True)
+        for future in futures:
+            future.cancel()
+        concurrent.futures.wait(futures)
         bar.close()
     if store:
         found = {}
@@ -156,6 +167,20 @@ def _execute(optimizers, functions, grid, *, starts=None, seeds=(0,), max_iters=
         runs = [found[s.key] for s in specs]
         store.finish(runs, to_frame(runs))
     return specs, results
+
+
+def _pool(workers: int) -> concurrent.futures.ThreadPoolExecutor:
+    """The worker threads of every sweep asking for `workers` threads, kept.
+
+    A new thread pays TensorFlow's per-thread setup on its first call, which
+    made a fresh pool per sweep cost about 2.5 ms (20%) on top of the 11 ms
+    of compiled loops of 10,000 Adam runs on two cores.
+    """
+    with _LOCK:
+        if workers not in _POOLS:
+            _POOLS[workers] = concurrent.futures.ThreadPoolExecutor(
+                workers, thread_name_prefix="coreopt-lab")
+        return _POOLS[workers]
 
 
 def _check(engine, chunk_size, workers, dtype) -> dict:
@@ -275,6 +300,7 @@ def _program(spec, stop, max_iters, keep_paths, dtype):
 
 _LOCK = threading.Lock()
 _BUSY: dict = {}  # group -> the program copies running now
+_POOLS: dict = {}  # workers -> a thread pool kept across sweeps
 
 
 class Batch:
