@@ -107,7 +107,7 @@ def select(runs, *, function=None, optimizer=None) -> list:
     return chosen
 
 
-def test_function(runs):
+def function_of(runs):
     """The one test function the runs share, rebuilt from its name and parameters."""
     from coreopt import functions
 
@@ -143,10 +143,12 @@ def draw(kind, runs, out, *, x=None, y=None, metric="iteration", stable=None):
     """
     if kind not in KINDS:
         raise ValueError(f"unknown figure kind {kind!r}; kinds: {', '.join(KINDS)}.")
+    if not runs:
+        raise ValueError(f"--kind {kind}: there are no runs to draw.")
     out = check_output(out)
     if kind in ("sensitivity", "heatmap"):
         return _draw_table(kind, runs, out, x=x, y=y, metric=metric, stable=stable)
-    f = test_function(runs)
+    f = function_of(runs)
     description = f.to_dict()
     if kind == "curves":
         return _save_curves(_with_paths(runs, kind), description, out)
@@ -233,7 +235,7 @@ def auto_figures(runs, folder) -> list:
     folder.mkdir(parents=True, exist_ok=True)
     made, stems = [], set()
     for _, group in _groups(runs, lambda r: (r.function, json.dumps(r.function_params))):
-        f = test_function(group)
+        f = function_of(group)
         stem = f.name if f.name not in stems else f"{f.name}-{len(stems)}"
         stems.add(stem)
         if f.dim <= 2:
