@@ -52,10 +52,10 @@ def parser() -> argparse.ArgumentParser:
         description="Optimizers from TensorFlow Core ops: write, verify, compare, visualize.",
     )
     sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    tour.add_parser(sub)
     sub.add_parser("list", help="list the optimizers and test functions").set_defaults(run=_list)
     lab.add_parsers(sub)
     show.add_parsers(sub)
-    tour.add_parser(sub)
     train.add_parser(sub)
     return p
 

@@ -10,13 +10,16 @@ results.json, or its runs.jsonl. `coreopt plot --help` lists the kinds.
 
 from __future__ import annotations
 
+import argparse
+
 from coreopt.cli import figures
 
 
 def add_parsers(sub):
-    kinds = "; ".join(f"{k}: {v}" for k, v in figures.KINDS.items())
+    kinds = "\n".join(f"  {k:<12} {v}" for k, v in figures.KINDS.items())
     p = sub.add_parser("plot", help="draw one figure from results",
-                       description=f"Figure kinds. {kinds}.")
+                       formatter_class=argparse.RawDescriptionHelpFormatter,
+                       description=f"Draw one figure from a lab's results.\n\nkinds:\n{kinds}")
     p.add_argument("results", help="a results directory, results.json or runs.jsonl")
     p.add_argument("--kind", required=True, choices=list(figures.KINDS), metavar="KIND",
                    help=f"one of {', '.join(figures.KINDS)}")
