@@ -1,11 +1,24 @@
-"""Result files shared by the benchmarks: aligned Markdown, CSV, atomic writes."""
+"""Shared by the benchmarks: the CPU model, aligned Markdown, CSV, atomic writes."""
 
 from __future__ import annotations
 
 import csv
 import io
 import os
+import platform
 from pathlib import Path
+
+
+def cpu_model() -> str:
+    """The CPU's "model name" from /proc/cpuinfo, or platform's guess."""
+    try:
+        with open("/proc/cpuinfo") as f:
+            for line in f:
+                if line.startswith("model name"):
+                    return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or "unknown CPU"
 
 
 def aligned_markdown(cells: list[list[str]], left: int = 1) -> str:

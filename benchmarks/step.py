@@ -58,7 +58,7 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 import keras  # noqa: E402
 import numpy as np  # noqa: E402
 import tensorflow as tf  # noqa: E402
-from _tables import aligned_markdown, write_results  # noqa: E402
+from _tables import aligned_markdown, cpu_model, write_results  # noqa: E402
 
 import coreopt  # noqa: E402
 
@@ -224,18 +224,6 @@ def add_bandwidth_fractions(rows: list[dict], stream: float) -> None:
 
 
 # --------------------------------------------------------------------- output
-def cpu_model() -> str:
-    """The CPU's "model name" from /proc/cpuinfo, or platform's guess."""
-    try:
-        with open("/proc/cpuinfo") as f:
-            for line in f:
-                if line.startswith("model name"):
-                    return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or "unknown CPU"
-
-
 def header_lines(stream: float, args) -> list[str]:
     """Markdown lines above the table: date, machine, versions, method."""
     now = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")

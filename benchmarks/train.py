@@ -48,7 +48,7 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 import keras  # noqa: E402
 import numpy as np  # noqa: E402
 import tensorflow as tf  # noqa: E402
-from _tables import aligned_markdown, write_results  # noqa: E402
+from _tables import aligned_markdown, cpu_model, write_results  # noqa: E402
 
 import coreopt  # noqa: E402
 from coreopt.train import data, loop, model  # noqa: E402
@@ -173,17 +173,6 @@ def run_all(args) -> list[dict]:
 
 
 # ---------------------------------------------------------------------- output
-def cpu_model() -> str:
-    try:
-        with open("/proc/cpuinfo") as f:
-            for line in f:
-                if line.startswith("model name"):
-                    return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or "unknown CPU"
-
-
 def header_lines(args) -> list[str]:
     now = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
     return [
