@@ -123,7 +123,7 @@ def function_of(runs):
         raise ValueError(f"cannot redraw function {run.function!r}: {error}") from None
 
 
-def draw(kind, runs, out, *, x=None, y=None, metric="iteration", stable=None):
+def draw(kind, runs, out, *, x=None, y=None, metric="iteration", stable=None, grid=None):
     """Draws one figure of `kind` (see `KINDS`) from `runs` into the file `out`.
 
     Args:
@@ -134,6 +134,8 @@ def draw(kind, runs, out, *, x=None, y=None, metric="iteration", stable=None):
         x, y: the heatmap's columns (hyperparameters, or "init[0]" and "init[1]").
         metric: "iteration" (steps to converge) or "gap", for "sensitivity" and "heatmap".
         stable: optimizer -> largest stable learning rate, drawn on "sensitivity".
+        grid: the function's `coreopt.lab.surface` values, when the caller has them
+            (default: sampled here).
 
     Returns:
         The `Path` written.
@@ -155,15 +157,15 @@ def draw(kind, runs, out, *, x=None, y=None, metric="iteration", stable=None):
     dims = (2,) if kind == "animation" else (1, 2)
     if f.dim not in dims:
         raise ValueError(_misfit(kind, f.dim))
-    return _draw_over_surface(kind, runs, f, description, out)
+    return _draw_over_surface(kind, runs, f, description, out, grid)
 
 
-def _draw_over_surface(kind, runs, f, description, out):
+def _draw_over_surface(kind, runs, f, description, out, grid):
     from coreopt.lab.surface import surface
     from coreopt.plots import functions as fplots
     from coreopt.plots import paths, style
 
-    grid = surface(f)
+    grid = surface(f) if grid is None else grid
     if kind == "animation":
         from coreopt.plots.animate import animate_paths_2d
 
@@ -238,8 +240,12 @@ def auto_figures(runs, folder) -> list:
         f = function_of(group)
         stem = f.name if f.name not in stems else f"{f.name}-{len(stems)}"
         stems.add(stem)
+        grid = None
         if f.dim <= 2:
-            made.append((draw("function", group, folder / f"{stem}-function.png"),
+            from coreopt.lab.surface import surface
+
+            grid = surface(f)  # sampled once for this function's figures
+            made.append((draw("function", group, folder / f"{stem}-function.png", grid=grid),
                          _caption("function", f, group)))
         for optimizer, runs_o in _groups([r for r in group if r.path is not None],
                                          lambda r: r.optimizer):
@@ -247,7 +253,8 @@ def auto_figures(runs, folder) -> list:
             kinds = ("paths", "curves") if f.dim <= 2 else ("curves",)
             for kind in kinds:
                 out = folder / f"{stem}-{optimizer}-{kind}.png"
-                made.append((draw(kind, shown, out), _caption(kind, f, runs_o, optimizer)))
+                made.append((draw(kind, shown, out, grid=grid),
+                             _caption(kind, f, runs_o, optimizer)))
         rates = {r.config.get("learning_rate") for r in group} - {None}
         if len(rates) >= 3:
             out = folder / f"{stem}-sensitivity.png"

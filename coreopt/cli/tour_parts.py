@@ -98,7 +98,7 @@ def _fair_section(folder, f, runs, choice, failed) -> Section:
     made = [(style.save(fig, folder / f"fair-{f.name}.png"), choice.caption)]
     if f.name == tour.FAIR_FUNCTIONS[0]:
         shown = [r for r in runs if r.optimizer in tour.ANIMATED]
-        gif = figures.draw("animation", shown, folder / f"fair-{f.name}.gif")
+        gif = figures.draw("animation", shown, folder / f"fair-{f.name}.gif", grid=grid)
         made.append((gif, f"{', '.join(r.optimizer for r in shown)} on {f.name}, animated. "
                           + choice.caption))
     text = ("Every registered optimizer from the same start, each at the learning rate the "
