@@ -9,7 +9,7 @@ import os as _os
 
 _os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
-from coreopt.core import Optimizer, entry, get, names, register  # noqa: E402
+from coreopt.core import Optimizer, entry, from_config, get, names, register  # noqa: E402
 from coreopt.optimizers import *  # noqa: E402,F403
 from coreopt.optimizers import __all__ as _optimizers  # noqa: E402
 from coreopt.wrappers import (  # noqa: E402
@@ -23,5 +23,5 @@ from coreopt.wrappers import (  # noqa: E402
 __version__ = "0.1.0"
 __all__ = [
     "ClipByGlobalNorm", "ClipByNorm", "ClipByValue", "DecoupledWeightDecay", "Optimizer",
-    "Wrapper", "entry", "get", "names", "register", *_optimizers,
+    "Wrapper", "entry", "from_config", "get", "names", "register", *_optimizers,
 ]

@@ -30,7 +30,7 @@ def test_wrappers_in_keras_order():
 def test_schedule_is_kept():
     schedule = keras.optimizers.schedules.ExponentialDecay(0.1, 10, 0.5)
     opt = from_keras(keras.optimizers.SGD(schedule))
-    assert opt._learning_rate is schedule
+    assert opt._hyper["learning_rate"] is schedule
 
 
 def test_excluded_weight_decay_is_refused():

@@ -41,7 +41,7 @@ def apply_in_replica(optimizer, grads, variables) -> None:
 def _check_built(optimizer, variables):
     for var in variables:
         try:
-            optimizer._slots_for(var)
+            optimizer.slot_variables(var)
         except KeyError:
             raise ValueError(
                 f"the optimizer has no slots for {var.name}; call optimizer.build(variables) "
@@ -50,18 +50,15 @@ def _check_built(optimizer, variables):
 
 
 def _update_each_replica(strategy, optimizer, grads, variables):
-    """Cross-replica context: the pure update on every local copy, then step + 1."""
-    slots = [optimizer._slots_for(v) for v in variables]
-    t = tf.cast(optimizer.iterations + 1, tf.float64)
+    """Cross-replica context: the pure update on every local copy of the variables."""
+    slots = [optimizer.slot_variables(v) for v in variables]
     step = getattr(optimizer, "_replica_step", None)
     if step is None:  # one compiled step per optimizer, traced once
         step = optimizer._replica_step = assigning(optimizer.update, jit_compile=False)
-    update_local_copies(strategy, step, grads, variables, slots, t,
-                        optimizer.current_learning_rate())
-    optimizer.iterations.assign_add(1)
+    update_local_copies(strategy, step, grads, variables, slots, optimizer.state_variables())
 
 
-def update_local_copies(strategy, step, grads, variables, slots, t, learning_rate) -> None:
+def update_local_copies(strategy, step, grads, variables, slots, state, hyper=None) -> None:
     """Runs `step` on each local replica's copies of the variables and slots.
 
     Called in cross-replica context (or with the default strategy), with
@@ -69,45 +66,58 @@ def update_local_copies(strategy, step, grads, variables, slots, t, learning_rat
 
     Args:
         strategy: the current strategy (the default one for no distribution).
-        step: `step(grads, variables, slots, t, learning_rate)` that updates
-            one replica's variables and slots in place (see `assigning`).
+        step: `step(grads, variables, slots, state, hyper)` that updates one
+            replica's variables, slots and state in place (see `assigning`).
         grads: one (per-replica or plain) gradient per variable.
         variables: the (mirrored or plain) variables.
-        slots: per variable, a dict of slot name -> (mirrored or plain) variable.
-        t: the 1-based step, float64; learning_rate: float64 scalar.
+        slots: per variable, the nested slot variables (mirrored or plain).
+        state: the nested state variables; one that is not mirrored is
+            updated by the first replica only (every replica computes the same).
+        hyper: hyperparameter values to read during the step (the Keras
+            adapter's learning rate), or None.
     """
     local = strategy.experimental_local_results
-    for i in range(len(local(variables[0]))):
+    replicas = len(local(variables[0]))
+    leaves = tf.nest.flatten(state)
+    mirrored = all(len(local(s)) == replicas for s in leaves)
+    values = None if mirrored else tf.nest.map_structure(tf.convert_to_tensor, state)
+    for i in range(replicas):
         params = [local(v)[i] for v in variables]
-        copies = [{k: local(s)[i] for k, s in d.items()} for d in slots]
+        copies = tf.nest.map_structure(lambda s, i=i: local(s)[i], slots)
+        own = tf.nest.map_structure(lambda s, i=i: local(s)[i if mirrored else 0], state)
         with tf.device(params[0].device):
-            step([tf.convert_to_tensor(local(g)[i]) for g in grads], params, copies, t,
-                 learning_rate)
+            step([tf.convert_to_tensor(local(g)[i]) for g in grads], params, copies, own,
+                 hyper or {}, values, mirrored or i == 0)
 
 
 def assigning(update, jit_compile: bool = True):
     """A compiled step that assigns what the pure list-level `update` returns.
 
     Args:
-        update: `update(grads, params, slots, t, learning_rate) -> (params, slots)`,
-            an optimizer's pure step on tensors.
+        update: an optimizer's bound `update` (its pure step on tensors);
+            `update.__self__` gives `with_hyperparameters`.
         jit_compile: compile with XLA, as the optimizer shell does.
 
     Returns:
-        `step(grads, variables, slot_variables, t, learning_rate)`, a `tf.function`.
+        `step(grads, variables, slot_variables, state_variables, hyper,
+        state_values=None, write_state=True)`, a `tf.function`; `hyper` holds
+        values read during the step, `state_values` the state to start from
+        (else the state variables' values).
     """
+    optimizer = update.__self__
 
-    def step(grads, variables, slots, t, learning_rate):
-        new_params, new_slots = update(
-            [tf.cast(g, v.dtype) for g, v in zip(grads, variables)],
-            [tf.convert_to_tensor(v) for v in variables],
-            [{k: tf.convert_to_tensor(s) for k, s in d.items()} for d in slots],
-            t, learning_rate,
-        )
+    def step(grads, variables, slots, state, hyper, state_values=None, write_state=True):
+        values = (tf.nest.map_structure(tf.convert_to_tensor, state) if state_values is None
+                  else state_values)
+        with optimizer.with_hyperparameters(hyper):
+            new_params, new_slots, new_state = update(
+                [tf.cast(g, v.dtype) for g, v in zip(grads, variables)],
+                [tf.convert_to_tensor(v) for v in variables],
+                tf.nest.map_structure(tf.convert_to_tensor, slots), values)
         for var, value in zip(variables, new_params):
             var.assign(value)
-        for slot_vars, values in zip(slots, new_slots):
-            for key, var in slot_vars.items():
-                var.assign(values[key])
+        tf.nest.map_structure(lambda var, value: var.assign(value), slots, new_slots)
+        if write_state:
+            tf.nest.map_structure(lambda var, value: var.assign(value), state, new_state)
 
     return tf.function(step, jit_compile=jit_compile, autograph=False)

@@ -1,27 +1,37 @@
-"""The `tf.Module` shell every coreopt optimizer shares.
+"""The `tf.Module` shell every coreopt optimizer and wrapper shares.
 
-An optimizer is two things: a pure update function on tensors (in its own file
-under `coreopt/optimizers/`) and this shell, which owns the variables. The shell
+An optimizer is a declared `spec` (its hyperparameters, `coreopt.core.spec`),
+a pure update function on tensors (in its own file under
+`coreopt/optimizers/`) and this shell, which owns the variables:
 
-* creates slot variables in an explicit `build(vars)`, keyed by variable (never
-  by list position), so the order of `vars` cannot corrupt state;
-* keeps an `int64` step counter, `iterations`;
-* holds the learning rate as a float, a `tf.Variable`, or a schedule called on
-  the step, so changing it never retraces a `tf.function`;
-* runs the update for all variables as one compiled program (XLA by default,
-  `jit_compile=False` to opt out), so eager use, `tf.function` and
-  `tf.function(jit_compile=True)` run the same arithmetic;
-* checks its input and raises before any variable changes.
+* per variable, the slots (`init_slots(x)`), created in an explicit
+  `build(vars)` and keyed by variable, never by list position;
+* the optimizer's own state (`init_state()`): always its `int64` step counter
+  `iterations`, plus whatever a wrapper counts (a loss scale, micro-steps);
+* the hyperparameters; a learning rate may be a float (kept in a float64
+  `tf.Variable`, so changing it never retraces), a `tf.Variable`, a callable
+  of the step or a Keras `LearningRateSchedule`.
+
+The whole step is one pure list-level function,
+
+    update(grads, params, slots, state, grad_fn=None) -> (params, slots, state)
+
+on tensors, compiled once with XLA (`jit_compile=False` opts out), so eager use,
+`tf.function`, the batched lab, the Keras adapter and `tf.distribute` all run
+the same arithmetic. A wrapper's slots and state nest its inner optimizer's
+under the key "inner" (see `coreopt.wrappers`). `grad_fn(params) -> grads`
+is the loss closure's gradient, given by `minimize` and the lab, for
+optimizers that evaluate the gradient more than once (SAM).
 """
 
 from __future__ import annotations
 
-import contextlib
 import warnings
 
 import tensorflow as tf
 
 from coreopt.core import checks, distributed, ops
+from coreopt.core.spec import Spec
 
 
 class _Positions:
@@ -32,17 +42,13 @@ class _Positions:
 
 
 class Optimizer(tf.Module):
-    """Base class: subclasses give `update_fn`, `init_slots` and hyperparameters.
+    """Base class: a subclass declares `spec`, `slot_names` and a pure `update_fn`.
 
-    A subclass passes its numeric hyperparameters (floats or scalar
-    `tf.Variable`s, already checked) and its static options (booleans that
-    change the program) to `__init__`, and sets `update_fn`, a pure function
-
-        update_fn(g, x, slots, t, *, learning_rate, **hyperparameters, **options)
-            -> (new_x, new_slots)
-
-    on one variable's gradient `g`, value `x` and slot values, with `t` the
-    1-based step as float64 and hyperparameters as float64 tensors.
+    `update_fn(g, x, slots, t, *, learning_rate, **hyperparameters, **options)
+    -> (new_x, new_slots)` works on one variable's gradient `g`, value `x` and
+    slot values, with `t` the 1-based step and every numeric hyperparameter as
+    a float64 tensor. The constructor takes the spec's hyperparameters (by
+    position in spec order, or by keyword), then `name=` and `jit_compile=`.
 
     Example:
         >>> import coreopt, tensorflow as tf
@@ -53,31 +59,66 @@ class Optimizer(tf.Module):
         1.899999976158142
     """
 
+    spec = Spec()
     update_fn = None
     slot_names: tuple[str, ...] = ()
     registry_name: str | None = None
+    needs_closure = False  # True: refuses apply_gradients, takes minimize(loss_fn, vars)
+    batchable = True  # the lab may run it batched
 
-    def __init__(self, learning_rate, hyperparameters=None, options=None, *, name=None,
-                 jit_compile=True):
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        if "__init__" not in cls.__dict__:
+            wraps = getattr(cls, "wraps", False)
+            cls.__signature__ = cls.spec.signature(
+                first=("inner",) if wraps else (),
+                last=(("name", None),) if wraps else (("name", None), ("jit_compile", True)))
+
+    def __init__(self, *args, name=None, jit_compile=True, **kwargs):
+        values = self.spec.bind(type(self).__name__, args, kwargs)
+        self._setup(values, name, jit_compile)
+
+    def _setup(self, values: dict, name, jit_compile):
+        """Stores checked `values`; creates the state variables. Nothing is checked here."""
         super().__init__(name=name or type(self).__name__)
-        self._learning_rate = _learning_rate(learning_rate)
-        self._hyper = dict(hyperparameters or {})
-        self._options = dict(options or {})
+        self._hyper, self._options = {}, {}
+        for hyper in self.spec:
+            value = values[hyper.name]
+            if hyper.numeric:
+                self._hyper[hyper.name] = _stored(hyper.name, value) if hyper.schedule else value
+            else:
+                self._options[hyper.name] = value
         self.jit_compile = bool(jit_compile)
-        with self.name_scope:
+        with tf.init_scope(), self.name_scope:
             self.iterations = tf.Variable(0, dtype=tf.int64, trainable=False, name="iterations")
+            self._state_vars = {k: tf.Variable(v, trainable=False, name=k)
+                                for k, v in self.init_state_own().items()}
         self._slot_vars = []
         self._positions = _Positions()
         self._compiled = tf.function(self._step, jit_compile=self.jit_compile, autograph=False)
 
-    # ----------------------------------------------------------------- state
+    @property
+    def chain_needs_closure(self) -> bool:
+        """True when this optimizer or one it wraps needs `minimize(loss_fn, vars)`."""
+        return type(self).needs_closure
+
+    # ------------------------------------------------------------ pure state
     def init_slots(self, x) -> dict:
         """Initial slot values for a variable (or tensor) `x`: zeros by default."""
         return {name: tf.zeros_like(x) for name in self.slot_names}
 
+    def init_state_own(self) -> dict:
+        """This optimizer's own state besides `iterations` (scalars); none by default."""
+        return {}
+
+    def init_state(self) -> dict:
+        """The whole initial state: {"iterations": 0, own state...}."""
+        return {"iterations": tf.constant(0, tf.int64), **self.init_state_own()}
+
+    # -------------------------------------------------------------- variables
     def build(self, variables):
         """Creates the slots of every variable in `variables` not built yet."""
-        variables = list(variables)
+        variables = [unwrap(v) for v in variables]
         known = self._positions.of
         if all(isinstance(v, tf.Variable) and v.ref() in known for v in variables):
             return  # every step after the first: nothing to check or create
@@ -88,93 +129,100 @@ class Optimizer(tf.Module):
                     continue
                 base = var.name.split(":")[0]
                 with tf.name_scope(self.name):
-                    slots = {
-                        key: tf.Variable(value, trainable=False, name=f"{base}/{key}")
-                        for key, value in self.init_slots(var).items()
-                    }
+                    slots = {key: tf.Variable(value, trainable=False, name=f"{base}/{key}")
+                             for key, value in self.own_slots(var).items()}
                 known[var.ref()] = len(self._slot_vars)
                 self._slot_vars.append(slots)
+
+    def own_slots(self, x) -> dict:
+        """The slots this object itself creates for `x` (a wrapper: its own only)."""
+        return self.init_slots(x)
 
     @property
     def built(self) -> bool:
         return bool(self._slot_vars)
 
-    def get_slot(self, variable, name: str) -> tf.Variable:
-        """The slot `name` (e.g. "m") of `variable`."""
-        return self._slots_for(variable)[name]
-
-    def _slots_for(self, variable) -> dict:
-        position = self._positions.of.get(variable.ref())
+    def slot_variables(self, variable) -> dict:
+        """The slot variables of `variable`, nested as `init_slots` nests them."""
+        position = self._positions.of.get(unwrap(variable).ref())
         if position is None:
             raise KeyError(f"variable {variable.name!r} was never built into {self!r}")
         return self._slot_vars[position]
 
-    # ---------------------------------------------------------- learning rate
+    def state_variables(self) -> dict:
+        """The state variables, nested as `init_state` nests them."""
+        return {"iterations": self.iterations, **self._state_vars}
+
+    def get_slot(self, variable, name: str) -> tf.Variable:
+        """The slot `name` (e.g. "m") of `variable`, found at any depth of a chain."""
+        found = _find(self.slot_variables(variable), name)
+        if found is None:
+            raise KeyError(f"{self!r} has no slot {name!r}")
+        return found
+
+    # ---------------------------------------------------------- hyperparameters
     @property
     def learning_rate(self):
         """The learning rate's variable, or a schedule's value at this step."""
-        if isinstance(self._learning_rate, tf.Variable):
-            return self._learning_rate
+        lr = self._hyper.get("learning_rate")
+        if isinstance(lr, tf.Variable):
+            return lr
         return self.current_learning_rate()
 
     @learning_rate.setter
     def learning_rate(self, value):
-        if not isinstance(self._learning_rate, tf.Variable):
+        lr = self._hyper.get("learning_rate")
+        if not isinstance(lr, tf.Variable):
             raise TypeError(
-                "`learning_rate` is a schedule here; build a new optimizer to change it."
-            )
+                "`learning_rate` is a schedule here; build a new optimizer to change it.")
         checks.nonnegative("learning_rate", value)
-        self._learning_rate.assign(float(value))
+        lr.assign(float(value))
+
+    def learning_rate_at(self, state) -> tf.Tensor:
+        """The learning rate for the step after `state`, a float64 tensor."""
+        lr = self._hyper["learning_rate"]
+        if callable(lr) and not isinstance(lr, tf.Variable):
+            lr = lr(state["iterations"])
+        return ops.f64(lr)
 
     def current_learning_rate(self) -> tf.Tensor:
         """The learning rate for the next step, as a float64 tensor."""
-        lr = self._learning_rate
-        if callable(lr) and not isinstance(lr, tf.Variable):
-            lr = lr(self.iterations)
-        return ops.f64(lr)
+        return self.learning_rate_at(self.state_variables())
 
-    # ------------------------------------------------------------------ step
     def hyperparameters(self) -> dict:
-        """The numeric hyperparameters as float64 tensors (read at trace time)."""
-        return {key: ops.f64(value) for key, value in self._hyper.items()}
+        """The numeric hyperparameters but the learning rate, as float64 tensors."""
+        return {k: ops.f64(v) for k, v in self._hyper.items() if k != "learning_rate"}
 
     def options(self) -> dict:
-        """The static options (booleans that change the program), wrappers' included."""
+        """The static options (values that change the program), by flat name."""
         return dict(self._options)
 
     def hyperparameter_names(self) -> tuple[str, ...]:
-        """The names of the numeric hyperparameters, wrappers' included."""
+        """The numeric hyperparameters' flat names, `learning_rate` included."""
         return tuple(self._hyper)
 
-    @contextlib.contextmanager
     def with_hyperparameters(self, values: dict):
         """Within the block, the named numeric hyperparameters read as `values`.
 
         The values may be tensors (a batch of configurations, as the lab traces
-        them); nothing is checked or kept after the block. Names this optimizer
-        does not have raise `KeyError`.
+        them); nothing is checked or kept after the block. Unknown names raise
+        `KeyError`.
         """
-        unknown = sorted(set(values) - set(self._hyper))
-        if unknown:
-            raise KeyError(f"{type(self).__name__} has no hyperparameter {unknown}")
-        saved = dict(self._hyper)
-        self._hyper.update(values)
-        try:
-            yield self
-        finally:
-            self._hyper = saved
+        return _Override(self, values)
 
-    def update(self, grads, params, slots, t, learning_rate):
-        """Pure list-level step: new parameter and slot values for every variable."""
+    # ------------------------------------------------------------- the step
+    def update(self, grads, params, slots, state, grad_fn=None):
+        """The pure list-level step: new parameters, slots and state (see module doc)."""
+        t = tf.cast(state["iterations"] + 1, tf.float64)
+        lr = self.learning_rate_at(state)
         hyper = self.hyperparameters()
         new_params, new_slots = [], []
         for g, x, s in zip(grads, params, slots):
-            x_new, s_new = type(self).update_fn(
-                g, x, s, t, learning_rate=learning_rate, **hyper, **self._options
-            )
+            x_new, s_new = type(self).update_fn(g, x, s, t, learning_rate=lr, **hyper,
+                                                **self._options)
             new_params.append(x_new)
             new_slots.append(s_new)
-        return new_params, new_slots
+        return new_params, new_slots, {**state, "iterations": state["iterations"] + 1}
 
     def apply_gradients(self, grads, variables=None):
         """Applies one step: `apply_gradients(grads, vars)` or `(zip(grads, vars))`.
@@ -185,41 +233,163 @@ class Optimizer(tf.Module):
 
         Raises:
             ValueError, TypeError: for mismatched lengths or shapes, variables
-                that are not float `tf.Variable`s, or no gradient at all;
-                raised before any variable changes.
+                that are not float variables, no gradient at all, or an
+                optimizer that needs a loss closure (use `minimize`); raised
+                before any variable changes.
         """
+        if self.chain_needs_closure:
+            raise TypeError(
+                f"{type(self).__name__} evaluates the gradient more than once and needs the "
+                "loss: call `opt.minimize(loss_fn, vars)` instead of `apply_gradients`.")
         grads, variables = _prepare(grads, variables)
         if distributed.in_replica_context():  # inside strategy.run
             distributed.apply_in_replica(self, grads, variables)
             return
         self.build(variables)
-        slots = [self._slots_for(v) for v in variables]
-        self._compiled(grads, variables, slots)
+        self._compiled(grads, variables, [self.slot_variables(v) for v in variables],
+                       self.state_variables())
 
-    def _step(self, grads, variables, slots):
-        t = tf.cast(self.iterations + 1, tf.float64)
+    def minimize(self, loss_fn, variables):
+        """One step on the loss closure `loss_fn()`; returns the loss before the step.
+
+        Works for every optimizer; needed by those that evaluate the gradient
+        more than once (SAM). In eager mode pass the same `loss_fn` every step
+        (each new function object is traced anew), or call from a `tf.function`.
+        """
+        variables = _check_variables([unwrap(v) for v in variables])
+        if not callable(loss_fn):
+            raise TypeError(f"`loss_fn` must be a callable of no arguments returning the "
+                            f"loss; received {type(loss_fn).__name__}.")
+        self.build(variables)
+        if distributed.in_replica_context():
+            raise NotImplementedError("minimize inside strategy.run is not supported yet.")
+        return self._closure_step(loss_fn, variables)
+
+    def _closure_step(self, loss_fn, variables):
+        if not hasattr(self, "_compiled_closure"):
+            self._compiled_closure = tf.function(self._minimize, jit_compile=self.jit_compile,
+                                                 autograph=False)
+        return self._compiled_closure(loss_fn, variables)
+
+    def _minimize(self, loss_fn, variables):
+        loss, grads = closure_gradients(loss_fn, variables, self.scale_loss)
+        grad_fn = closure_grad_fn(loss_fn, variables, self.scale_loss)
+        self._step(grads, variables, [self.slot_variables(v) for v in variables],
+                   self.state_variables(), grad_fn)
+        return loss
+
+    def scale_loss(self, loss):
+        """The loss to differentiate (a loss-scaling wrapper multiplies it)."""
+        return loss
+
+    def _step(self, grads, variables, slots, state, grad_fn=None):
         params = [tf.convert_to_tensor(v) for v in variables]
-        current = [{k: tf.convert_to_tensor(s) for k, s in d.items()} for d in slots]
-        new_params, new_slots = self.update(grads, params, current, t,
-                                            self.current_learning_rate())
+        new_params, new_slots, new_state = self.update(
+            [tf.cast(g, v.dtype) for g, v in zip(grads, variables)], params, read(slots),
+            read(state), grad_fn)
         for var, value in zip(variables, new_params):
             var.assign(value)
-        for slot_vars, values in zip(slots, new_slots):
-            for key, var in slot_vars.items():
-                var.assign(values[key])
-        self.iterations.assign_add(1)
+        assign(slots, new_slots)
+        assign(state, new_state)
 
     # ------------------------------------------------------------ reporting
-    def get_config(self) -> dict:
-        """Learning rate, hyperparameters and options, as plain Python values."""
-        return {"learning_rate": _plain(self._learning_rate), **self._own_config()}
+    def flat_config(self) -> dict:
+        """Every hyperparameter by flat name (a wrapper's as "name.key"), plain values."""
+        return {k: _plain(v) for k, v in {**self._hyper, **self._options}.items()}
 
-    def _own_config(self) -> dict:
-        return {**{k: _plain(v) for k, v in self._hyper.items()}, **self._options}
+    def own_config(self) -> dict:
+        """This object's own hyperparameters, in spec order, as plain values."""
+        return {h.name: _plain((self._hyper | self._options)[h.name]) for h in self.spec}
+
+    def get_config(self) -> dict:
+        """JSON-able data that `coreopt.from_config` rebuilds this optimizer from."""
+        from coreopt.core.serialize import config_of
+
+        return config_of(self)
+
+    @property
+    def chain_name(self) -> str:
+        """The registry name, e.g. "adam" (a wrapper chain: "ema:adam")."""
+        return self.registry_name or type(self).__name__
 
     def __repr__(self):
-        body = ", ".join(f"{k}={v!r}" for k, v in self.get_config().items())
+        body = ", ".join(f"{k}={v!r}" for k, v in self.own_config().items())
         return f"{type(self).__name__}({body})"
+
+
+class _Override:
+    """`with_hyperparameters`'s context: route values to their level, restore after."""
+
+    def __init__(self, optimizer, values):
+        self.optimizer, self.values = optimizer, dict(values)
+
+    def __enter__(self):
+        opt = self.optimizer
+        unknown = sorted(set(self.values) - set(opt._hyper))
+        if unknown:
+            raise KeyError(f"{type(opt).__name__} has no hyperparameter {unknown}")
+        self.saved = dict(opt._hyper)
+        opt._hyper.update(self.values)
+        return opt
+
+    def __exit__(self, *exc):
+        self.optimizer._hyper = self.saved
+
+
+def closure_gradients(loss_fn, variables, scale=lambda loss: loss):
+    """(loss, gradients of `scale(loss)`) of the closure at the variables' values."""
+    with tf.GradientTape() as tape:
+        loss = loss_fn()
+        scaled = scale(loss)
+    grads = tape.gradient(scaled, variables)
+    return loss, [tf.zeros_like(v) if g is None else tf.convert_to_tensor(g)
+                  for g, v in zip(grads, variables)]
+
+
+def closure_grad_fn(loss_fn, variables, scale=lambda loss: loss):
+    """`grad_fn(params) -> grads` of the closure at other parameter values.
+
+    The variables hold `params` while the gradient is taken, then their own
+    values again.
+    """
+
+    def grad_fn(params):
+        saved = [tf.identity(v) for v in variables]
+        for var, value in zip(variables, params):
+            var.assign(value)
+        with tf.control_dependencies(params):
+            _, grads = closure_gradients(loss_fn, variables, scale)
+        with tf.control_dependencies(grads):
+            for var, value in zip(variables, saved):
+                var.assign(value)
+        return [tf.identity(g) for g in grads]
+
+    return grad_fn
+
+
+def read(tree):
+    """A nested structure of variables as tensors."""
+    return tf.nest.map_structure(tf.convert_to_tensor, tree)
+
+
+def assign(variables, values):
+    """Assigns a nested structure of values to the same structure of variables."""
+    tf.nest.map_structure(lambda var, value: var.assign(value), variables, values)
+
+
+def unwrap(variable):
+    """The `tf.Variable` under a Keras 3 variable (itself for anything else)."""
+    inner = getattr(variable, "value", None)
+    if not isinstance(variable, tf.Variable) and isinstance(inner, tf.Variable):
+        return inner
+    return variable
+
+
+def _find(tree: dict, name: str):
+    if name in tree and not isinstance(tree[name], dict):
+        return tree[name]
+    inner = tree.get("inner")
+    return _find(inner, name) if isinstance(inner, dict) else None
 
 
 def _plain(value):
@@ -229,16 +399,12 @@ def _plain(value):
     return value
 
 
-def _learning_rate(value):
-    """Checks a learning rate; a float goes into a float64 `tf.Variable`."""
-    if isinstance(value, tf.Variable):
-        checks.nonnegative("learning_rate", value)
+def _stored(name, value):
+    """A learning rate: a float goes into a float64 `tf.Variable` (no retrace on change)."""
+    if isinstance(value, tf.Variable) or callable(value):
         return value
-    if callable(value):
-        return value
-    checks.nonnegative("learning_rate", value)
     with tf.init_scope():
-        return tf.Variable(float(value), dtype=tf.float64, trainable=False, name="learning_rate")
+        return tf.Variable(float(value), dtype=tf.float64, trainable=False, name=name)
 
 
 def _check_variables(variables):
@@ -246,12 +412,11 @@ def _check_variables(variables):
     for i, var in enumerate(variables):
         if not isinstance(var, tf.Variable):
             raise TypeError(
-                f"`vars[{i}]` must be a tf.Variable; received {type(var).__name__}."
-            )
+                f"`vars[{i}]` must be a tf.Variable or a Keras variable; received "
+                f"{type(var).__name__}.")
         if not var.dtype.is_floating:
             raise TypeError(
-                f"`vars[{i}]` ({var.name}) must have a float dtype; received {var.dtype.name}."
-            )
+                f"`vars[{i}]` ({var.name}) must have a float dtype; received {var.dtype.name}.")
         if var.ref() in seen:
             raise ValueError(f"`vars[{i}]` ({var.name}) appears more than once.")
         seen.add(var.ref())
@@ -263,12 +428,11 @@ def _prepare(grads, variables):
     if variables is None:
         pairs = list(grads)
         grads, variables = [p[0] for p in pairs], [p[1] for p in pairs]
-    grads, variables = list(grads), list(variables)
+    grads, variables = list(grads), [unwrap(v) for v in variables]
     if len(grads) != len(variables):
         raise ValueError(
             f"`grads` and `vars` must have the same length; received {len(grads)} "
-            f"gradients for {len(variables)} variables."
-        )
+            f"gradients for {len(variables)} variables.")
     _check_variables(variables)
     missing = [v.name for g, v in zip(grads, variables) if g is None]
     if missing:
@@ -288,6 +452,5 @@ def _dense(grad, var):
     if not grad.shape.is_compatible_with(var.shape):
         raise ValueError(
             f"gradient for {var.name} has shape {grad.shape}; the variable has shape "
-            f"{var.shape}."
-        )
+            f"{var.shape}.")
     return tf.cast(grad, var.dtype)

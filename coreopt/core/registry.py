@@ -1,12 +1,17 @@
-"""The one registry: a name maps to an optimizer class and its capabilities.
+"""The one registry: a name maps to an optimizer or wrapper class and its capabilities.
 
-The command line, the lab, the Keras adapter and the common test suite all read
-it. Registering is a class decorator::
+The command line, the lab, the Keras adapter, `from_config` and the common
+test suites all read it. Registering is a class decorator::
 
     @register("adam", description="Adam: adaptive moments with bias correction")
     class Adam(Optimizer): ...
 
-    coreopt.get("adam", learning_rate=0.1)   # -> Adam(learning_rate=0.1, ...)
+A chain of wrappers is named with colons, outermost first, each part with its
+hyperparameters in parentheses if wanted (see `coreopt.core.chains`):
+
+    coreopt.get("adam", learning_rate=0.1)
+    coreopt.get("ema(momentum=0.999):adam(learning_rate=1e-3)")
+    coreopt.get("sam:momentum", learning_rate=0.05, **{"sam.rho": 0.1})
 """
 
 from __future__ import annotations
@@ -18,44 +23,73 @@ from coreopt._names import NameTable
 
 @dataclasses.dataclass(frozen=True)
 class Entry:
-    """One registered optimizer.
+    """One registered optimizer or wrapper.
 
     Attributes:
         name: the registry name, e.g. "adam".
-        cls: the optimizer class.
+        cls: the class.
         description: a one-line description for `coreopt list`.
         aliases: other names that resolve to this entry.
-        needs_closure: the optimizer needs a loss closure, not only gradients.
-        sparse: the optimizer updates only the rows an `IndexedSlices` touches
-            (others densify such gradients first, which gives the dense result).
     """
 
     name: str
     cls: type
     description: str
     aliases: tuple[str, ...] = ()
-    needs_closure: bool = False
-    sparse: bool = False
+
+    @property
+    def spec(self):
+        """The declared hyperparameters (`coreopt.core.spec.Spec`)."""
+        return self.cls.spec
+
+    @property
+    def wrapper(self) -> bool:
+        """True for a wrapper (it takes an inner optimizer)."""
+        return bool(getattr(self.cls, "wraps", False))
+
+    @property
+    def needs_closure(self) -> bool:
+        """It evaluates the gradient more than once: `minimize(loss_fn, vars)` only."""
+        return bool(self.cls.needs_closure)
+
+    @property
+    def batchable(self) -> bool:
+        """The lab may run it batched (one compiled loop for many runs)."""
+        return bool(self.cls.batchable)
+
+    def capabilities(self) -> tuple[str, ...]:
+        """The capability names that hold, for `coreopt list`."""
+        flags = {"wrapper": self.wrapper, "needs_closure": self.needs_closure,
+                 "batchable": self.batchable}
+        return tuple(k for k, v in flags.items() if v)
 
 
 _TABLE = NameTable("optimizer")
 
 
-def register(name: str, *, description: str, aliases=(), needs_closure=False, sparse=False):
-    """Class decorator that registers an optimizer class under `name`."""
+def register(name: str, *, description: str, aliases=()):
+    """Class decorator that registers an optimizer or wrapper class under `name`."""
 
     def decorate(cls):
-        _TABLE.add(name, Entry(name, cls, description, tuple(aliases), needs_closure, sparse),
-                   aliases)
+        _TABLE.add(name, Entry(name, cls, description, tuple(aliases)), aliases)
         cls.registry_name = name
         return cls
 
     return decorate
 
 
-def names() -> list[str]:
-    """The registered names (aliases not included), in registration order."""
-    return _TABLE.names()
+def names(kind: str = "optimizer") -> list[str]:
+    """The registered names (no aliases), in registration order.
+
+    Args:
+        kind: "optimizer" (the default), "wrapper" or "all".
+    """
+    if kind not in ("optimizer", "wrapper", "all"):
+        raise ValueError(f"`kind` must be 'optimizer', 'wrapper' or 'all'; received {kind!r}.")
+    table = _TABLE.names()
+    if kind == "all":
+        return table
+    return [n for n in table if _TABLE.get(n).wrapper == (kind == "wrapper")]
 
 
 def entry(name: str) -> Entry:
@@ -68,11 +102,18 @@ def entry(name: str) -> Entry:
 
 
 def get(name: str, **hyperparameters):
-    """A new optimizer of the registered `name`, built with `hyperparameters`.
+    """A new optimizer of the registered `name` or chain, built with `hyperparameters`.
+
+    For a chain, a wrapper's hyperparameters are named "wrapper.key" (for
+    example "sam.rho"); bare names go to the innermost optimizer.
 
     Example:
         >>> import coreopt
         >>> coreopt.get("momentum", learning_rate=0.01)
         Momentum(learning_rate=0.01, momentum=0.7, nesterov=False)
+        >>> coreopt.get("clip_by_norm(clipnorm=1.0):gd")
+        ClipByNorm(GradientDescent(learning_rate=0.001), clipnorm=1.0)
     """
-    return entry(name).cls(**hyperparameters)
+    from coreopt.core.chains import build
+
+    return build(name, hyperparameters)

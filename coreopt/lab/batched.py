@@ -6,13 +6,14 @@ every numeric hyperparameter and in the starting point. The whole batch is one
 tensor `x` of shape [B, d], stepped inside one `tf.while_loop` compiled by XLA:
 
     loss, g = f(x), grad f(x)                  # batched: one row per run
-    new x, slots = optimizer's pure update     # lifted over runs by tf.vectorized_map
+    new x, slots, state = optimizer's update   # lifted over runs by tf.vectorized_map
     status, iteration = the stopping rule      # per run; a stopped run stays frozen
 
 `tf.vectorized_map` gives each run the optimizer's one-run semantics, reductions
 included (LAMB's norms, Adafactor's RMS), with its own hyperparameters. The loop
 ends when every run has stopped or the budget is spent. A stopped run keeps its
-point; its slots, which nothing reports, are left to run on.
+point; its slots and state, which nothing reports, are left to run on. Any
+wrapper chain runs here: its state (counters included) is per run too.
 """
 
 from __future__ import annotations
@@ -91,21 +92,24 @@ class Program:
 
         return tf.vectorized_map(one, (own, *per_run_args))
 
-    def _update(self, values, g, x, slots, t):
-        values = dict(values)
-        lr = values.pop("learning_rate")
+    def _update(self, values, g, x, state):
+        slots, own = state
         with self.optimizer.with_hyperparameters(values):
-            new_x, new_slots = self.optimizer.update([g], [x], [slots], t, lr)
-        return new_x[0], new_slots[0]
+            new_x, new_slots, new_own = self.optimizer.update(
+                [g], [x], [slots], own, grad_fn=self._grad_fn)
+        return new_x[0], (new_slots[0], new_own)
 
-    def _init_slots(self, values, x):
-        values = {k: v for k, v in values.items() if k != "learning_rate"}
+    def _grad_fn(self, params):
+        """The test function's gradient at one run's point (for SAM's second gradient)."""
+        return [self.function.value_and_gradient(params[0][None, :])[1][0]]
+
+    def _init_state(self, values, x):
         with self.optimizer.with_hyperparameters(values):
-            return self.optimizer.init_slots(x)
+            return self.optimizer.init_slots(x), self.optimizer.init_state()
 
     def _run(self, x0, hyper, minimum):
         stop, f = self.stop, self.function
-        slots = self._lift(self._init_slots, hyper, x0)
+        slots = self._lift(self._init_state, hyper, x0)
         # One int32 per run: 0 while it runs, then 4 * iteration + its status.
         code = tf.zeros(tf.shape(x0)[:1], tf.int32)
 
@@ -116,9 +120,7 @@ class Program:
             div = running & stop.diverged_before(x, loss, g)
             conv0 = running & ~div & stop.converged_before(loss, g, minimum)
             stepping = running & ~div & ~conv0
-            t = tf.cast(k, tf.float64)
-            new_x, slots = self._lift(lambda v, *a: self._update(v, *a, t), hyper,
-                                      g, x, slots)
+            new_x, slots = self._lift(self._update, hyper, g, x, slots)
             div2 = stepping & stop.diverged_after(new_x)
             conv = stepping & ~div2 & stop.converged_after(x, new_x)
             at = 4 * k

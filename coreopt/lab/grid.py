@@ -76,13 +76,13 @@ def split_names(value) -> list:
 
 
 def optimizers(items) -> list:
-    """Registry names (canonical) and user classes; instances are refused."""
-    import coreopt
+    """Registry or chain names (canonical) and user classes; instances are refused."""
+    from coreopt.core import chains
 
     out = []
     for item in split_names(items):
         if isinstance(item, str):
-            out.append(coreopt.entry(item).name)
+            out.append(chains.canonical(item))
         elif isinstance(item, type) and callable(getattr(item, "apply_gradients", None)):
             out.append(item)
         else:
@@ -122,23 +122,23 @@ def configs(optimizer, grid: dict) -> list:
 
 
 def defaults(optimizer) -> dict:
-    """The constructor's arguments and their defaults (the config of a default build)."""
-    import coreopt
+    """The flat config of a default build: from the declared specs for a name,
+    from the constructor's defaults for a user's guide-style class."""
+    from coreopt.core import chains
 
-    cls = coreopt.entry(optimizer).cls if isinstance(optimizer, str) else optimizer
-    params = inspect.signature(cls.__init__).parameters
+    if isinstance(optimizer, str):
+        return chains.defaults(optimizer)
+    params = inspect.signature(optimizer.__init__).parameters
     plain = (bool, int, float, str, type(None))
-    skip = ("self", "name", "jit_compile") if isinstance(optimizer, str) else ("self",)
     return {n: p.default if isinstance(p.default, plain) else repr(p.default)
             for n, p in params.items()
-            if n not in skip and p.default is not inspect.Parameter.empty}
+            if n != "self" and p.default is not inspect.Parameter.empty}
 
 
 def _build(optimizer, config):
     import coreopt
 
-    cls = coreopt.entry(optimizer).cls if isinstance(optimizer, str) else optimizer
-    return cls(**config)
+    return coreopt.get(optimizer, **config) if isinstance(optimizer, str) else optimizer(**config)
 
 
 def _label(optimizer) -> str:
@@ -201,6 +201,5 @@ def group_key(spec):
 
 @functools.cache
 def _option_names(name) -> tuple:
-    """Constructor arguments that are not numeric hyperparameters: they change the program."""
-    numeric = {"learning_rate", *_build(name, {}).hyperparameter_names()}
-    return tuple(k for k in defaults(name) if k not in numeric)
+    """The static options of the chain's specs: they change the program."""
+    return tuple(_build(name, {}).options())

@@ -204,13 +204,13 @@ def compiled_value_and_gradient(function):
 
 
 def optimizer_name(optimizer) -> str:
-    return getattr(optimizer, "registry_name", None) or type(optimizer).__name__
+    return getattr(optimizer, "chain_name", None) or type(optimizer).__name__
 
 
 def optimizer_config(optimizer) -> dict:
     """The hyperparameters as plain values: `get_config()`, or the guide-style attributes."""
-    if hasattr(optimizer, "get_config"):
-        config = optimizer.get_config()
+    if hasattr(optimizer, "flat_config"):
+        config = optimizer.flat_config()
     else:
         names = [n for n in inspect.signature(type(optimizer).__init__).parameters
                  if n != "self"]

@@ -262,7 +262,7 @@ def _chunks(members, stop, max_iters, keep_paths, settings):
 def _batched(chunk, real, varying, stop, max_iters, keep_paths, dtype) -> Batch:
     first = chunk[0]
     with _program(first, stop, max_iters, keep_paths, dtype) as program:
-        names = ("learning_rate", *program.optimizer.hyperparameter_names())
+        names = program.optimizer.hyperparameter_names()
         fixed = {k: float(v) for k, v in program.optimizer.hyperparameters().items()}
         hyper = {k: (np.array([float(s.config[k]) for s in chunk]) if k in varying
                      else float(first.config.get(k, fixed.get(k)))) for k in names}

@@ -27,9 +27,10 @@ from __future__ import annotations
 
 import tensorflow as tf
 
-from coreopt.core import checks, ops
+from coreopt.core import ops
 from coreopt.core.optimizer import Optimizer
 from coreopt.core.registry import register
+from coreopt.core.spec import Spec, numeric
 
 
 def adadelta_update(g, x, slots, t, *, learning_rate, rho, epsilon):
@@ -55,10 +56,8 @@ class Adadelta(Optimizer):
     update_fn = staticmethod(adadelta_update)
     slot_names = ("grad_avg", "delta_avg")
 
-    def __init__(self, learning_rate=1.0, rho=0.95, epsilon=1e-6, *, name=None,
-                 jit_compile=True):
-        super().__init__(
-            learning_rate,
-            {"rho": checks.fraction("rho", rho), "epsilon": checks.positive("epsilon", epsilon)},
-            name=name, jit_compile=jit_compile,
-        )
+    spec = Spec(
+        numeric("learning_rate", 1.0, "[0, inf)", schedule=True),
+        numeric("rho", 0.95, "[0, 1)"),
+        numeric("epsilon", 1e-6, "(0, inf)"),
+    )

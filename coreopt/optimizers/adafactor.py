@@ -38,9 +38,10 @@ from __future__ import annotations
 
 import tensorflow as tf
 
-from coreopt.core import checks, ops
+from coreopt.core import ops
 from coreopt.core.optimizer import Optimizer
 from coreopt.core.registry import register
+from coreopt.core.spec import Spec, numeric
 
 
 def adafactor_update(g, x, slots, t, *, learning_rate, beta_2_decay, epsilon_1, epsilon_2,
@@ -80,19 +81,13 @@ class Adafactor(Optimizer):
 
     update_fn = staticmethod(adafactor_update)
 
-    def __init__(self, learning_rate=1e-2, beta_2_decay=-0.8, epsilon_1=1e-30, epsilon_2=1e-3,
-                 clip_threshold=1.0, *, name=None, jit_compile=True):
-        super().__init__(
-            learning_rate,
-            {
-                "beta_2_decay": checks.in_range(
-                    "beta_2_decay", beta_2_decay, -float("inf"), 0.0, low_open=True),
-                "epsilon_1": checks.positive("epsilon_1", epsilon_1),
-                "epsilon_2": checks.positive("epsilon_2", epsilon_2),
-                "clip_threshold": checks.positive("clip_threshold", clip_threshold),
-            },
-            name=name, jit_compile=jit_compile,
-        )
+    spec = Spec(
+        numeric("learning_rate", 1e-2, "[0, inf)", schedule=True),
+        numeric("beta_2_decay", -0.8, "(-inf, 0]"),
+        numeric("epsilon_1", 1e-30, "(0, inf)"),
+        numeric("epsilon_2", 1e-3, "(0, inf)"),
+        numeric("clip_threshold", 1.0, "(0, inf)"),
+    )
 
     def init_slots(self, x):
         if x.shape.rank < 2:

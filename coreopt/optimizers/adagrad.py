@@ -27,9 +27,10 @@ from __future__ import annotations
 
 import tensorflow as tf
 
-from coreopt.core import checks, ops
+from coreopt.core import ops
 from coreopt.core.optimizer import Optimizer
 from coreopt.core.registry import register
+from coreopt.core.spec import Spec, numeric, option
 
 
 def adagrad_update(g, x, slots, t, *, learning_rate, initial_accumulator_value, epsilon,
@@ -54,18 +55,12 @@ class Adagrad(Optimizer):
 
     update_fn = staticmethod(adagrad_update)
 
-    def __init__(self, learning_rate=1e-2, initial_accumulator_value=0.0, epsilon=1e-10,
-                 epsilon_inside_sqrt=False, *, name=None, jit_compile=True):
-        super().__init__(
-            learning_rate,
-            {
-                "initial_accumulator_value": checks.nonnegative(
-                    "initial_accumulator_value", initial_accumulator_value),
-                "epsilon": checks.positive("epsilon", epsilon),
-            },
-            {"epsilon_inside_sqrt": bool(epsilon_inside_sqrt)},
-            name=name, jit_compile=jit_compile,
-        )
+    spec = Spec(
+        numeric("learning_rate", 1e-2, "[0, inf)", schedule=True),
+        numeric("initial_accumulator_value", 0.0, "[0, inf)"),
+        numeric("epsilon", 1e-10, "(0, inf)"),
+        option("epsilon_inside_sqrt", False),
+    )
 
     def init_slots(self, x):
         return {"accumulator": ops.full_like(x, self._hyper["initial_accumulator_value"])}

@@ -39,9 +39,10 @@ from __future__ import annotations
 
 import tensorflow as tf
 
-from coreopt.core import checks, ops
+from coreopt.core import ops
 from coreopt.core.optimizer import Optimizer
 from coreopt.core.registry import register
+from coreopt.core.spec import Spec, numeric, option
 
 
 def adam_update(g, x, slots, t, *, learning_rate, beta_1, beta_2, epsilon, amsgrad=False,
@@ -80,20 +81,15 @@ class Adam(Optimizer):
 
     update_fn = staticmethod(adam_update)
 
-    def __init__(self, learning_rate=1e-3, beta_1=0.9, beta_2=0.999, epsilon=1e-7,
-                 amsgrad=False, epsilon_hat=False, float32_correction_betas=False, *,
-                 name=None, jit_compile=True):
-        super().__init__(
-            learning_rate,
-            {
-                "beta_1": checks.fraction("beta_1", beta_1),
-                "beta_2": checks.fraction("beta_2", beta_2),
-                "epsilon": checks.positive("epsilon", epsilon),
-            },
-            {"amsgrad": bool(amsgrad), "epsilon_hat": bool(epsilon_hat),
-             "float32_correction_betas": bool(float32_correction_betas)},
-            name=name, jit_compile=jit_compile,
-        )
+    spec = Spec(
+        numeric("learning_rate", 1e-3, "[0, inf)", schedule=True),
+        numeric("beta_1", 0.9, "[0, 1)"),
+        numeric("beta_2", 0.999, "[0, 1)"),
+        numeric("epsilon", 1e-7, "(0, inf)"),
+        option("amsgrad", False),
+        option("epsilon_hat", False),
+        option("float32_correction_betas", False),
+    )
 
     @property
     def slot_names(self):

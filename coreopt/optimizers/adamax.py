@@ -26,9 +26,10 @@ from __future__ import annotations
 
 import tensorflow as tf
 
-from coreopt.core import checks, ops
+from coreopt.core import ops
 from coreopt.core.optimizer import Optimizer
 from coreopt.core.registry import register
+from coreopt.core.spec import Spec, numeric
 
 
 def adamax_update(g, x, slots, t, *, learning_rate, beta_1, beta_2, epsilon):
@@ -52,14 +53,9 @@ class Adamax(Optimizer):
     update_fn = staticmethod(adamax_update)
     slot_names = ("m", "u")
 
-    def __init__(self, learning_rate=2e-3, beta_1=0.9, beta_2=0.999, epsilon=1e-7, *,
-                 name=None, jit_compile=True):
-        super().__init__(
-            learning_rate,
-            {
-                "beta_1": checks.fraction("beta_1", beta_1),
-                "beta_2": checks.fraction("beta_2", beta_2),
-                "epsilon": checks.positive("epsilon", epsilon),
-            },
-            name=name, jit_compile=jit_compile,
-        )
+    spec = Spec(
+        numeric("learning_rate", 2e-3, "[0, inf)", schedule=True),
+        numeric("beta_1", 0.9, "[0, 1)"),
+        numeric("beta_2", 0.999, "[0, 1)"),
+        numeric("epsilon", 1e-7, "(0, inf)"),
+    )

@@ -4,8 +4,8 @@ Math:
     x' = x_{t-1} - weight_decay * lr * x_{t-1}
     x_t = Adam step from x' (see `coreopt.optimizers.adam`)
 
-AdamW is `DecoupledWeightDecay(Adam(...), weight_decay)`: the decay is the
-same wrapper every optimizer can take, not a flag re-declared here.
+The decay is the same step as the `DecoupledWeightDecay` wrapper's, which
+every optimizer can take; AdamW is the named, flat-configured pair.
 
 Example:
     >>> import coreopt, tensorflow as tf
@@ -28,24 +28,29 @@ Notes:
 
 from __future__ import annotations
 
+from coreopt.core import ops
 from coreopt.core.registry import register
-from coreopt.optimizers.adam import Adam
-from coreopt.wrappers.weight_decay import DecoupledWeightDecay
+from coreopt.core.spec import Spec, numeric
+from coreopt.optimizers.adam import Adam, adam_update
+
+
+def adamw_update(g, x, slots, t, *, learning_rate, weight_decay, **adam):
+    """Pure AdamW step: decay x by weight_decay * lr, then Adam's step from there."""
+    x = x - x * ops.like(weight_decay, x) * ops.like(learning_rate, x)  # Keras's order
+    return adam_update(g, x, slots, t, learning_rate=learning_rate, **adam)
 
 
 @register("adamw", description="AdamW: Adam with decoupled weight decay")
-class AdamW(DecoupledWeightDecay):
-    """Adam wrapped in decoupled weight decay.
+class AdamW(Adam):
+    """Adam with decoupled weight decay.
 
     Args:
         learning_rate, beta_1, beta_2, epsilon, amsgrad, epsilon_hat,
-            float32_correction_betas: as `Adam`.
+            float32_correction_betas: as `Adam` (epsilon 1e-8 here).
         weight_decay: >= 0, the decay rate lambda.
     """
 
-    def __init__(self, learning_rate=1e-3, weight_decay=0.01, beta_1=0.9, beta_2=0.999,
-                 epsilon=1e-8, amsgrad=False, epsilon_hat=False,
-                 float32_correction_betas=False, *, name=None, jit_compile=True):
-        inner = Adam(learning_rate, beta_1, beta_2, epsilon, amsgrad, epsilon_hat,
-                     float32_correction_betas, jit_compile=jit_compile)
-        super().__init__(inner, weight_decay, name=name)
+    update_fn = staticmethod(adamw_update)
+    spec = Spec(Adam.spec.hypers[0], numeric("weight_decay", 0.01, "[0, inf)"),
+                *Adam.spec.replace(epsilon=1e-8).hypers[1:])
+

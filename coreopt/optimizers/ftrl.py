@@ -30,9 +30,10 @@ from __future__ import annotations
 
 import tensorflow as tf
 
-from coreopt.core import checks, ops
+from coreopt.core import ops
 from coreopt.core.optimizer import Optimizer
 from coreopt.core.registry import register
+from coreopt.core.spec import Spec, numeric
 
 
 def ftrl_update(g, x, slots, t, *, learning_rate, learning_rate_power, initial_accumulator_value,
@@ -66,31 +67,15 @@ class Ftrl(Optimizer):
 
     update_fn = staticmethod(ftrl_update)
 
-    def __init__(self, learning_rate=1e-3, learning_rate_power=-0.5,
-                 initial_accumulator_value=0.1, l1_regularization_strength=0.0,
-                 l2_regularization_strength=0.0, l2_shrinkage_regularization_strength=0.0,
-                 beta=0.0, *, name=None, jit_compile=True):
-        if not callable(learning_rate):
-            checks.positive("learning_rate", learning_rate)
-        nonneg = checks.nonnegative
-        super().__init__(
-            learning_rate,
-            {
-                "learning_rate_power": checks.in_range(
-                    "learning_rate_power", learning_rate_power, -float("inf"), 0.0,
-                    low_open=True),
-                "initial_accumulator_value": nonneg(
-                    "initial_accumulator_value", initial_accumulator_value),
-                "l1_regularization_strength": nonneg(
-                    "l1_regularization_strength", l1_regularization_strength),
-                "l2_regularization_strength": nonneg(
-                    "l2_regularization_strength", l2_regularization_strength),
-                "l2_shrinkage_regularization_strength": nonneg(
-                    "l2_shrinkage_regularization_strength", l2_shrinkage_regularization_strength),
-                "beta": nonneg("beta", beta),
-            },
-            name=name, jit_compile=jit_compile,
-        )
+    spec = Spec(
+        numeric("learning_rate", 1e-3, "(0, inf)", schedule=True),
+        numeric("learning_rate_power", -0.5, "(-inf, 0]"),
+        numeric("initial_accumulator_value", 0.1, "[0, inf)"),
+        numeric("l1_regularization_strength", 0.0, "[0, inf)"),
+        numeric("l2_regularization_strength", 0.0, "[0, inf)"),
+        numeric("l2_shrinkage_regularization_strength", 0.0, "[0, inf)"),
+        numeric("beta", 0.0, "[0, inf)"),
+    )
 
     def init_slots(self, x):
         start = ops.full_like(x, self._hyper["initial_accumulator_value"])

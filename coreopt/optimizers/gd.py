@@ -27,6 +27,7 @@ from __future__ import annotations
 from coreopt.core import ops
 from coreopt.core.optimizer import Optimizer
 from coreopt.core.registry import register
+from coreopt.core.spec import Spec, numeric
 
 
 def gd_update(g, x, slots, t, *, learning_rate):
@@ -45,5 +46,4 @@ class GradientDescent(Optimizer):
 
     update_fn = staticmethod(gd_update)
 
-    def __init__(self, learning_rate=1e-3, *, name=None, jit_compile=True):
-        super().__init__(learning_rate, name=name, jit_compile=jit_compile)
+    spec = Spec(numeric("learning_rate", 1e-3, "[0, inf)", schedule=True))

@@ -26,9 +26,10 @@ from __future__ import annotations
 
 import tensorflow as tf
 
-from coreopt.core import checks, ops
+from coreopt.core import ops
 from coreopt.core.optimizer import Optimizer
 from coreopt.core.registry import register
+from coreopt.core.spec import Spec, numeric
 
 
 def lion_update(g, x, slots, t, *, learning_rate, beta_1, beta_2):
@@ -51,11 +52,8 @@ class Lion(Optimizer):
     update_fn = staticmethod(lion_update)
     slot_names = ("m",)
 
-    def __init__(self, learning_rate=1e-4, beta_1=0.9, beta_2=0.99, *, name=None,
-                 jit_compile=True):
-        super().__init__(
-            learning_rate,
-            {"beta_1": checks.fraction("beta_1", beta_1),
-             "beta_2": checks.fraction("beta_2", beta_2)},
-            name=name, jit_compile=jit_compile,
-        )
+    spec = Spec(
+        numeric("learning_rate", 1e-4, "[0, inf)", schedule=True),
+        numeric("beta_1", 0.9, "[0, 1)"),
+        numeric("beta_2", 0.99, "[0, 1)"),
+    )

@@ -32,9 +32,10 @@ Notes:
 
 from __future__ import annotations
 
-from coreopt.core import checks, ops
+from coreopt.core import ops
 from coreopt.core.optimizer import Optimizer
 from coreopt.core.registry import register
+from coreopt.core.spec import Spec, numeric, option
 
 
 def momentum_update(g, x, slots, t, *, learning_rate, momentum, nesterov):
@@ -59,11 +60,8 @@ class Momentum(Optimizer):
     update_fn = staticmethod(momentum_update)
     slot_names = ("velocity",)
 
-    def __init__(self, learning_rate=1e-3, momentum=0.7, nesterov=False, *, name=None,
-                 jit_compile=True):
-        super().__init__(
-            learning_rate,
-            {"momentum": checks.fraction("momentum", momentum)},
-            {"nesterov": bool(nesterov)},
-            name=name, jit_compile=jit_compile,
-        )
+    spec = Spec(
+        numeric("learning_rate", 1e-3, "[0, inf)", schedule=True),
+        numeric("momentum", 0.7, "[0, 1)"),
+        option("nesterov", False),
+    )

@@ -31,9 +31,10 @@ from __future__ import annotations
 
 import tensorflow as tf
 
-from coreopt.core import checks, ops
+from coreopt.core import ops
 from coreopt.core.optimizer import Optimizer
 from coreopt.core.registry import register
+from coreopt.core.spec import Spec, numeric
 
 
 def nadam_update(g, x, slots, t, *, learning_rate, beta_1, beta_2, epsilon, momentum_decay):
@@ -64,18 +65,13 @@ class Nadam(Optimizer):
     update_fn = staticmethod(nadam_update)
     slot_names = ("m", "v", "mu_product")
 
-    def __init__(self, learning_rate=2e-3, beta_1=0.9, beta_2=0.999, epsilon=1e-8,
-                 momentum_decay=0.004, *, name=None, jit_compile=True):
-        super().__init__(
-            learning_rate,
-            {
-                "beta_1": checks.fraction("beta_1", beta_1),
-                "beta_2": checks.fraction("beta_2", beta_2),
-                "epsilon": checks.positive("epsilon", epsilon),
-                "momentum_decay": checks.nonnegative("momentum_decay", momentum_decay),
-            },
-            name=name, jit_compile=jit_compile,
-        )
+    spec = Spec(
+        numeric("learning_rate", 2e-3, "[0, inf)", schedule=True),
+        numeric("beta_1", 0.9, "[0, 1)"),
+        numeric("beta_2", 0.999, "[0, 1)"),
+        numeric("epsilon", 1e-8, "(0, inf)"),
+        numeric("momentum_decay", 0.004, "[0, inf)"),
+    )
 
     def init_slots(self, x):
         """Zero moments; P_t of the steps already taken, so a late variable joins the schedule."""

@@ -34,9 +34,10 @@ from __future__ import annotations
 
 import tensorflow as tf
 
-from coreopt.core import checks, ops
+from coreopt.core import ops
 from coreopt.core.optimizer import Optimizer
 from coreopt.core.registry import register
+from coreopt.core.spec import Spec, numeric, option
 
 
 def rmsprop_update(g, x, slots, t, *, learning_rate, rho, momentum, epsilon, centered,
@@ -76,20 +77,15 @@ class RMSprop(Optimizer):
 
     update_fn = staticmethod(rmsprop_update)
 
-    def __init__(self, learning_rate=1e-3, rho=0.9, momentum=0.0, epsilon=1e-7,
-                 centered=False, epsilon_inside_sqrt=True, lr_inside_momentum=True, *,
-                 name=None, jit_compile=True):
-        super().__init__(
-            learning_rate,
-            {
-                "rho": checks.fraction("rho", rho),
-                "momentum": checks.fraction("momentum", momentum),
-                "epsilon": checks.positive("epsilon", epsilon),
-            },
-            {"centered": bool(centered), "epsilon_inside_sqrt": bool(epsilon_inside_sqrt),
-             "lr_inside_momentum": bool(lr_inside_momentum)},
-            name=name, jit_compile=jit_compile,
-        )
+    spec = Spec(
+        numeric("learning_rate", 1e-3, "[0, inf)", schedule=True),
+        numeric("rho", 0.9, "[0, 1)"),
+        numeric("momentum", 0.0, "[0, 1)"),
+        numeric("epsilon", 1e-7, "(0, inf)"),
+        option("centered", False),
+        option("epsilon_inside_sqrt", True),
+        option("lr_inside_momentum", True),
+    )
 
     @property
     def slot_names(self):

@@ -27,8 +27,9 @@ Notes:
     in math. A `keras.optimizers.schedules.LearningRateSchedule` is passed on;
     a plain callable of the step is refused (Keras calls callables without
     the step). Keras's own options (`clipnorm`, `weight_decay`, ...) may be
-    given as keyword arguments and act as for any Keras optimizer. Saving
-    needs a registered optimizer (`coreopt.get(name)`), not a wrapped one.
+    given as keyword arguments and act as for any Keras optimizer. Any chain
+    of registered optimizers and wrappers saves and loads; its state (slots,
+    each level's step counter) is Keras optimizer variables.
 """
 
 from __future__ import annotations
@@ -38,7 +39,7 @@ import tensorflow as tf
 
 from coreopt.core.distributed import assigning, update_local_copies
 from coreopt.core.optimizer import Optimizer
-from coreopt.core.registry import entry, get
+from coreopt.core.serialize import from_config
 
 
 @keras.saving.register_keras_serializable(package="coreopt")
@@ -46,9 +47,8 @@ class KerasOptimizer(keras.optimizers.Optimizer):
     """A Keras 3 optimizer that steps with a coreopt optimizer's pure update.
 
     Args:
-        optimizer: a coreopt optimizer (its configuration is used, its
-            variables are not), or a dict {"name": registered name,
-            "config": hyperparameters} as `get_config` writes it.
+        optimizer: a coreopt optimizer or wrapper chain (its configuration is
+            used, its variables are not), or its `get_config()` dict.
         learning_rate: overrides the coreopt optimizer's learning rate (float
             or Keras schedule); set by `from_config`.
         **kwargs: Keras optimizer options (`name`, `clipnorm`, ...).
@@ -60,10 +60,7 @@ class KerasOptimizer(keras.optimizers.Optimizer):
 
     def __init__(self, optimizer, learning_rate=None, **kwargs):
         if isinstance(optimizer, dict):
-            config = dict(optimizer.get("config", {}))
-            if learning_rate is not None:
-                config["learning_rate"] = learning_rate
-            optimizer = get(optimizer["name"], **config)
+            optimizer = from_config(optimizer)
         if not isinstance(optimizer, Optimizer):
             raise TypeError(f"`optimizer` must be a coreopt optimizer; received "
                             f"{type(optimizer).__name__}.")
@@ -91,18 +88,21 @@ class KerasOptimizer(keras.optimizers.Optimizer):
         for var in var_list:
             value = var.value if isinstance(var, keras.Variable) else var
             base = var.name.replace("/", "_").replace(":", "_")
-            slots = {}
             with strategy.extended.colocate_vars_with(value):
-                for key, init in self.inner.init_slots(tf.convert_to_tensor(value)).items():
-                    slots[key] = self.add_variable(
-                        shape=tuple(init.shape), dtype=init.dtype, name=f"{key}_{base}",
-                        initializer=_Value(init),
-                    )
-            self._slots.append(slots)
+                init = self.inner.init_slots(tf.convert_to_tensor(value))
+                self._slots.append(self._variables_for(init, base))
+        self._state = self._variables_for(self.inner.init_state(), "coreopt_state")
+
+    def _variables_for(self, tree, base):
+        """Keras optimizer variables holding the values of a nested structure."""
+        if isinstance(tree, dict):
+            return {k: self._variables_for(v, f"{k}_{base}" if k != "inner" else base)
+                    for k, v in tree.items()}
+        return self.add_variable(shape=tuple(tree.shape), dtype=tree.dtype, name=base,
+                                 initializer=_Value(tree))
 
     def _backend_update_step(self, grads, trainable_variables, learning_rate):
-        slots = [{k: s.value for k, s in self._slots[self._get_variable_index(v)].items()}
-                 for v in trainable_variables]
+        slots = [self._slots[self._get_variable_index(v)] for v in trainable_variables]
         variables = [v.value if isinstance(v, keras.Variable) else v
                      for v in trainable_variables]
         pairs = self._all_reduce_sum_gradients(list(zip(grads, variables)))
@@ -112,25 +112,24 @@ class KerasOptimizer(keras.optimizers.Optimizer):
         )
 
     def _update(self, strategy, grads, variables, slots, learning_rate):
-        t = tf.cast(self._iterations + 1, tf.float64)
         lr = tf.cast(tf.convert_to_tensor(learning_rate), tf.float64)
-        update_local_copies(strategy, self._coreopt_step, grads, variables, slots, t, lr)
+        slots = tf.nest.map_structure(_value_of, slots)
+        state = tf.nest.map_structure(_value_of, self._state)
+        update_local_copies(strategy, self._coreopt_step, grads, variables, slots, state,
+                            {"learning_rate": lr})
 
     def update_step(self, gradient, variable, learning_rate):
         raise NotImplementedError("KerasOptimizer steps all variables at once.")
 
     def get_config(self):
-        name = self.inner.registry_name
-        if name is None or entry(name).cls is not type(self.inner):
-            raise ValueError(
-                f"{self.inner!r} cannot be saved: only optimizers made by "
-                "coreopt.get(name, ...) (registered classes, not wrappers) can."
-            )
-        hyper = {k: v for k, v in self.inner.get_config().items() if k != "learning_rate"}
-        return {**super().get_config(), "optimizer": {"name": name, "config": hyper}}
+        return {**super().get_config(), "optimizer": self.inner.get_config()}
 
     def __repr__(self):
         return f"KerasOptimizer({self.inner!r})"
+
+
+def _value_of(variable):
+    return variable.value if isinstance(variable, keras.Variable) else variable
 
 
 class _Held:
@@ -149,9 +148,9 @@ class _Value:
 
 
 def _keras_learning_rate(optimizer):
-    while not hasattr(optimizer, "_learning_rate") and hasattr(optimizer, "inner"):
+    while getattr(optimizer, "wraps", False):
         optimizer = optimizer.inner  # a wrapper's rate is its inner optimizer's
-    lr = optimizer._learning_rate
+    lr = optimizer._hyper["learning_rate"]
     if isinstance(lr, tf.Variable):
         return float(lr.numpy())
     if isinstance(lr, keras.optimizers.schedules.LearningRateSchedule):

@@ -1,45 +1,105 @@
-"""`Wrapper`: an optimizer made of another one plus a transformation.
+"""`Wrapper`: an optimizer made of an inner optimizer plus a transformation.
 
-A wrapper shares its inner optimizer's state (step counter, learning rate,
-slots) and changes the list-level pure step: it may transform the gradients
-(clipping) or the parameters (weight decay) before handing them on. Wrappers
-nest, and the outermost acts first::
+A wrapper is an optimizer around another one (which may be a wrapper too). It
+declares a `spec` of its own hyperparameters, may own slots (`init_slots_own`,
+per variable) and state (`init_state_own`, scalars), and overrides the pure
+list-level `update`. Its slots and state nest the inner optimizer's under the
+key "inner", as optax nests a transformation's state:
 
-    opt = ClipByNorm(DecoupledWeightDecay(Adam(), 0.01), 1.0)
+    EMA(Adam()).init_slots(x) == {"average": ..., "inner": {"m": ..., "v": ...}}
+    EMA(Adam()).init_state()  == {"iterations": 0, "inner": {"iterations": 0}}
+
+so every object of a chain owns its variables (the inner's `iterations`
+counts the steps the inner optimizer took), `tf.train.Checkpoint` saves them
+all, and the batched lab, the Keras adapter and `tf.distribute` run any chain
+without a class registered per pair. The outermost wrapper acts first.
+
+The contract of a wrapper's `update(grads, params, slots, state, grad_fn)`:
+pure (tensors in, tensors out, no variables), returns new (params, slots,
+state) of the same structures, increments its own `iterations`, and calls the
+inner step through `self.inner_step` (or not, for a skipped step). A
+30-line stateful wrapper, the running sum of the gradients it has seen:
+
+    >>> import tensorflow as tf, coreopt
+    >>> from coreopt.core import ops
+    >>> from coreopt.core.spec import Spec, numeric
+    >>> class GradSum(coreopt.Wrapper):
+    ...     '''Steps the inner optimizer and keeps a decayed sum of gradients.'''
+    ...     spec = Spec(numeric("decay", 1.0, "[0, 1]"))
+    ...     def init_slots_own(self, x):
+    ...         return {"total": tf.zeros_like(x)}
+    ...     def update(self, grads, params, slots, state, grad_fn=None):
+    ...         decay = self.hyperparameters_own()["decay"]
+    ...         totals = [ops.like(decay, g) * s["total"] + g
+    ...                   for g, s in zip(grads, slots)]
+    ...         params, slots, state = self.inner_step(grads, params, slots, state, grad_fn)
+    ...         return params, [{**s, "total": t} for s, t in zip(slots, totals)], state
+    >>> x = tf.Variable(1.0)
+    >>> opt = GradSum(coreopt.GradientDescent(0.1))
+    >>> for _ in range(3):
+    ...     opt.apply_gradients([tf.constant(2.0)], [x])
+    >>> float(opt.get_slot(x, "total")), int(opt.iterations), int(opt.inner.iterations)
+    (6.0, 3, 3)
 """
 
 from __future__ import annotations
 
-import contextlib
-
-import tensorflow as tf
-
+from coreopt.core import ops
 from coreopt.core.optimizer import Optimizer
 
 
 class Wrapper(Optimizer):
-    """Base class of wrappers; subclasses override `update` and call the inner one."""
+    """Base class of wrappers: `Wrapper(inner, *hyperparameters, name=None)`."""
 
-    def __init__(self, inner, hyperparameters=None, options=None, *, name=None):
+    wraps = True
+
+    def __init__(self, inner, *args, name=None, **kwargs):
         if not isinstance(inner, Optimizer):
             raise TypeError(
-                f"`inner` must be a coreopt optimizer; received {type(inner).__name__}."
-            )
-        tf.Module.__init__(self, name=name or type(self).__name__)
+                f"`inner` of {type(self).__name__} must be a coreopt optimizer; received "
+                f"{type(inner).__name__}.")
+        values = self.spec.bind(type(self).__name__, args, kwargs)
         self.inner = inner
-        self._hyper = dict(hyperparameters or {})
-        self._options = dict(options or {})
-        self.jit_compile = inner.jit_compile
-        self._compiled = tf.function(self._step, jit_compile=self.jit_compile, autograph=False)
+        self._setup(values, name, inner.jit_compile)
 
-    # The state is the inner optimizer's.
-    @property
-    def iterations(self):
-        return self.inner.iterations
+    # --------------------------------------------------------------- state
+    def init_slots_own(self, x) -> dict:
+        """The wrapper's own slots for a variable `x`; none by default."""
+        return {}
+
+    def init_slots(self, x) -> dict:
+        return {**self.init_slots_own(x), "inner": self.inner.init_slots(x)}
+
+    def own_slots(self, x) -> dict:
+        return self.init_slots_own(x)
+
+    def init_state(self) -> dict:
+        return {**super().init_state(), "inner": self.inner.init_state()}
+
+    def build(self, variables):
+        variables = list(variables)
+        self.inner.build(variables)
+        super().build(variables)
+
+    def slot_variables(self, variable) -> dict:
+        own = super().slot_variables(variable)
+        return {**own, "inner": self.inner.slot_variables(variable)}
+
+    def state_variables(self) -> dict:
+        return {**super().state_variables(), "inner": self.inner.state_variables()}
 
     @property
-    def built(self) -> bool:
-        return self.inner.built
+    def chain_needs_closure(self) -> bool:
+        return type(self).needs_closure or self.inner.chain_needs_closure
+
+    def scale_loss(self, loss):
+        return self.inner.scale_loss(loss)
+
+    # ------------------------------------------------------ hyperparameters
+    @property
+    def prefix(self) -> str:
+        """The prefix of this wrapper's flat hyperparameter names ("ema" -> "ema.momentum")."""
+        return self.registry_name or type(self).__name__.lower()
 
     @property
     def learning_rate(self):
@@ -49,37 +109,73 @@ class Wrapper(Optimizer):
     def learning_rate(self, value):
         self.inner.learning_rate = value
 
-    def current_learning_rate(self):
-        return self.inner.current_learning_rate()
+    def learning_rate_at(self, state):
+        return self.inner.learning_rate_at(state["inner"])
 
-    def init_slots(self, x):
-        return self.inner.init_slots(x)
+    def inner_learning_rate(self, state):
+        """The learning rate the inner optimizer's next step will use."""
+        return self.inner.learning_rate_at(state["inner"])
 
-    def build(self, variables):
-        self.inner.build(variables)
+    def hyperparameters_own(self) -> dict:
+        """This wrapper's numeric hyperparameters as float64 tensors (bare names)."""
+        return {k: ops.f64(v) for k, v in self._hyper.items()}
 
-    def _slots_for(self, variable):
-        return self.inner._slots_for(variable)
-
-    def options(self) -> dict:
-        return {**self.inner.options(), **self._options}
+    def hyperparameters(self) -> dict:
+        own = {f"{self.prefix}.{k}": v for k, v in self.hyperparameters_own().items()}
+        return {**own, **self.inner.hyperparameters()}
 
     def hyperparameter_names(self) -> tuple[str, ...]:
-        return (*self._hyper, *self.inner.hyperparameter_names())
+        return (*(f"{self.prefix}.{k}" for k in self._hyper), *self.inner.hyperparameter_names())
 
-    @contextlib.contextmanager
+    def options(self) -> dict:
+        own = {f"{self.prefix}.{k}": v for k, v in self._options.items()}
+        return {**own, **self.inner.options()}
+
+    def flat_config(self) -> dict:
+        own = {f"{self.prefix}.{k}": v for k, v in super().flat_config().items()}
+        return {**own, **self.inner.flat_config()}
+
     def with_hyperparameters(self, values: dict):
-        own = {k: v for k, v in values.items() if k in self._hyper}
-        rest = {k: v for k, v in values.items() if k not in self._hyper}
-        with Optimizer.with_hyperparameters(self, own), self.inner.with_hyperparameters(rest):
-            yield self
+        mark = f"{self.prefix}."
+        own = {k[len(mark):]: v for k, v in values.items() if k.startswith(mark)}
+        rest = {k: v for k, v in values.items() if not k.startswith(mark)}
+        return _Both(Optimizer.with_hyperparameters(self, own),
+                     self.inner.with_hyperparameters(rest))
 
-    def update(self, grads, params, slots, t, learning_rate):
-        return self.inner.update(grads, params, slots, t, learning_rate)
+    # ----------------------------------------------------------------- step
+    def update(self, grads, params, slots, state, grad_fn=None):
+        return self.inner_step(grads, params, slots, state, grad_fn)
 
-    def get_config(self) -> dict:
-        return {"inner": self.inner, **self._own_config()}
+    def inner_step(self, grads, params, slots, state, grad_fn=None):
+        """The inner optimizer's step on `grads`; own slots kept, own `iterations` + 1."""
+        new_params, inner_slots, inner_state = self.inner.update(
+            grads, params, [s["inner"] for s in slots], state["inner"], grad_fn)
+        new_slots = [{**s, "inner": i} for s, i in zip(slots, inner_slots)]
+        return new_params, new_slots, {**self.count(state), "inner": inner_state}
+
+    @staticmethod
+    def count(state) -> dict:
+        """`state` with its own `iterations` one higher."""
+        return {**state, "iterations": state["iterations"] + 1}
+
+    @property
+    def chain_name(self) -> str:
+        return f"{self.prefix}:{self.inner.chain_name}"
 
     def __repr__(self):
-        body = "".join(f", {k}={v!r}" for k, v in self._own_config().items())
+        body = "".join(f", {k}={v!r}" for k, v in self.own_config().items())
         return f"{type(self).__name__}({self.inner!r}{body})"
+
+
+class _Both:
+    def __init__(self, *contexts):
+        self.contexts = contexts
+
+    def __enter__(self):
+        for c in self.contexts:
+            c.__enter__()
+
+    def __exit__(self, *exc):
+        for c in reversed(self.contexts):
+            c.__exit__(*exc)
+

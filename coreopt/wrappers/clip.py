@@ -19,37 +19,43 @@ from __future__ import annotations
 
 import tensorflow as tf
 
-from coreopt.core import checks, ops
+from coreopt.core import ops
+from coreopt.core.registry import register
+from coreopt.core.spec import Spec, numeric
 from coreopt.wrappers.base import Wrapper
 
 
+@register("clip_by_value", description="Clips each gradient element to [-clipvalue, clipvalue]",
+          aliases=("clipvalue",))
 class ClipByValue(Wrapper):
     """Clips each gradient element to `[-clipvalue, clipvalue]`."""
 
-    def __init__(self, inner, clipvalue, *, name=None):
-        super().__init__(inner, {"clipvalue": checks.positive("clipvalue", clipvalue)}, name=name)
+    spec = Spec(numeric("clipvalue", 1.0, "(0, inf)"))
 
-    def update(self, grads, params, slots, t, learning_rate):
-        c = ops.f64(self._hyper["clipvalue"])
+    def update(self, grads, params, slots, state, grad_fn=None):
+        c = self.hyperparameters_own()["clipvalue"]
         grads = [tf.clip_by_value(g, -ops.like(c, g), ops.like(c, g)) for g in grads]
-        return self.inner.update(grads, params, slots, t, learning_rate)
+        return self.inner_step(grads, params, slots, state, grad_fn)
 
 
+@register("clip_by_norm", description="Rescales each gradient to L2 norm at most clipnorm",
+          aliases=("clipnorm",))
 class ClipByNorm(Wrapper):
     """Rescales each gradient whose L2 norm exceeds `clipnorm` to norm `clipnorm`.
 
     g <- g * clipnorm / max(||g||, clipnorm), for each variable separately.
     """
 
-    def __init__(self, inner, clipnorm, *, name=None):
-        super().__init__(inner, {"clipnorm": checks.positive("clipnorm", clipnorm)}, name=name)
+    spec = Spec(numeric("clipnorm", 1.0, "(0, inf)"))
 
-    def update(self, grads, params, slots, t, learning_rate):
-        c = ops.f64(self._hyper["clipnorm"])
+    def update(self, grads, params, slots, state, grad_fn=None):
+        c = self.hyperparameters_own()["clipnorm"]
         grads = [tf.clip_by_norm(g, ops.like(c, g)) for g in grads]
-        return self.inner.update(grads, params, slots, t, learning_rate)
+        return self.inner_step(grads, params, slots, state, grad_fn)
 
 
+@register("clip_by_global_norm", description="Rescales all gradients to a joint L2 norm",
+          aliases=("global_clipnorm",))
 class ClipByGlobalNorm(Wrapper):
     """Rescales all gradients together so that their joint L2 norm is at most `global_clipnorm`.
 
@@ -59,13 +65,11 @@ class ClipByGlobalNorm(Wrapper):
     the failure shows instead of hiding.
     """
 
-    def __init__(self, inner, global_clipnorm, *, name=None):
-        checks.positive("global_clipnorm", global_clipnorm)
-        super().__init__(inner, {"global_clipnorm": global_clipnorm}, name=name)
+    spec = Spec(numeric("global_clipnorm", 1.0, "(0, inf)"))
 
-    def update(self, grads, params, slots, t, learning_rate):
-        c = ops.f64(self._hyper["global_clipnorm"])
+    def update(self, grads, params, slots, state, grad_fn=None):
+        c = self.hyperparameters_own()["global_clipnorm"]
         total = tf.sqrt(tf.add_n([tf.cast(tf.reduce_sum(tf.square(g)), tf.float64) for g in grads]))
         scale = c * tf.minimum(1.0 / total, 1.0 / c) + (total - total)
         grads = [g * ops.like(scale, g) for g in grads]
-        return self.inner.update(grads, params, slots, t, learning_rate)
+        return self.inner_step(grads, params, slots, state, grad_fn)

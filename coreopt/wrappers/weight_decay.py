@@ -21,27 +21,32 @@ Example:
 
 from __future__ import annotations
 
-from coreopt.core import checks, ops
+from coreopt.core import ops
+from coreopt.core.registry import register
+from coreopt.core.spec import Spec, numeric, option
 from coreopt.wrappers.base import Wrapper
 
 
+@register("decay", description="Decoupled weight decay before the inner step",
+          aliases=("weight_decay", "decoupled_weight_decay"))
 class DecoupledWeightDecay(Wrapper):
     """Shrinks parameters by `weight_decay` (times the learning rate) before each step."""
 
-    def __init__(self, inner, weight_decay, *, scale_by_learning_rate=True, name=None):
-        super().__init__(
-            inner,
-            {"weight_decay": checks.nonnegative("weight_decay", weight_decay)},
-            {"scale_by_learning_rate": bool(scale_by_learning_rate)},
-            name=name,
-        )
+    spec = Spec(numeric("weight_decay", 0.01, "[0, inf)"), option("scale_by_learning_rate", True))
 
-    def update(self, grads, params, slots, t, learning_rate):
-        return self.inner.update(grads, self.decay(params, learning_rate), slots, t, learning_rate)
+    def update(self, grads, params, slots, state, grad_fn=None):
+        params = self.decay(params, self.inner_learning_rate(state))
+        return self.inner_step(grads, params, slots, state, grad_fn)
 
-    def decay(self, params, learning_rate):
-        """The parameters after the decay, x - x * lambda * eta."""
-        wd = ops.f64(self._hyper["weight_decay"])
-        if self._options["scale_by_learning_rate"]:
-            return [x - x * ops.like(wd, x) * ops.like(learning_rate, x) for x in params]
-        return [x - x * ops.like(wd, x) for x in params]
+    def decay(self, params, learning_rate, mask=None):
+        """The parameters after the decay, x - x * lambda * eta (only where `mask` is True)."""
+        wd = self.hyperparameters_own()["weight_decay"]
+        mask = [True] * len(params) if mask is None else mask
+        return [_decayed(x, wd, learning_rate if self._options["scale_by_learning_rate"] else None)
+                if keep else x for x, keep in zip(params, mask)]
+
+
+def _decayed(x, weight_decay, learning_rate=None):
+    """x - x * lambda * eta, multiplied in x's dtype in Keras's order."""
+    x_wd = x * ops.like(weight_decay, x)
+    return x - (x_wd if learning_rate is None else x_wd * ops.like(learning_rate, x))

@@ -90,7 +90,7 @@ def test_state_saves_and_loads_with_the_model(tmp_path):
     assert isinstance(loaded.optimizer, KerasOptimizer)
     assert loaded.optimizer.get_config() == model.optimizer.get_config()
     saved = [v.numpy() for v in model.optimizer.variables]
-    assert len(saved) == 2 + 2 * 4 and int(loaded.optimizer.iterations.numpy()) == 8
+    assert len(saved) == 2 + 2 * 4 + 1 and int(loaded.optimizer.iterations.numpy()) == 8
     for a, b in zip([v.numpy() for v in loaded.optimizer.variables], saved, strict=True):
         np.testing.assert_array_equal(a, b)
     for m in (model, loaded):
@@ -109,9 +109,12 @@ def test_bad_input():
         KerasOptimizer(keras.optimizers.Adam())
     with pytest.raises(TypeError, match="LearningRateSchedule"):
         KerasOptimizer(coreopt.Adam(learning_rate=lambda step: 0.1))
-    wrapped = KerasOptimizer(coreopt.ClipByNorm(coreopt.Adam(), 1.0))
-    with pytest.raises(ValueError, match="cannot be saved"):
-        wrapped.get_config()
+    with pytest.raises(TypeError, match="not registered"):
+        KerasOptimizer(coreopt.ClipByNorm(_Unregistered(), 1.0)).get_config()
+
+
+class _Unregistered(coreopt.GradientDescent):
+    registry_name = None
 
 
 def test_schedule_is_passed_on():

@@ -61,13 +61,15 @@ def test_weight_decay_without_learning_rate_scaling():
     assert float(x.numpy()) == 0.5
 
 
-def test_wrappers_nest_and_share_state(tmp_path):
+def test_wrappers_nest_their_inner_state(tmp_path):
     inner = coreopt.Adam(0.1)
     opt = coreopt.ClipByNorm(coreopt.DecoupledWeightDecay(inner, 0.01), 1.0)
     x = tf.Variable([3.0, 4.0])
     opt.apply_gradients([tf.constant([30.0, 40.0])], [x])
-    assert opt.iterations is inner.iterations and int(inner.iterations.numpy()) == 1
+    assert int(opt.iterations.numpy()) == int(inner.iterations.numpy()) == 1
+    assert opt.state_variables()["inner"]["inner"]["iterations"] is inner.iterations
     assert opt.get_slot(x, "m") is inner.get_slot(x, "m")
+    assert opt.slot_variables(x)["inner"]["inner"]["m"] is inner.get_slot(x, "m")
     assert repr(opt).startswith("ClipByNorm(DecoupledWeightDecay(Adam(learning_rate=0.1")
     opt.learning_rate = 0.05
     assert float(inner.learning_rate.numpy()) == 0.05

@@ -1,0 +1,87 @@
+"""Configs as plain JSON-able data, and `from_config` to rebuild from them.
+
+    {"optimizer": "adam", "config": {"learning_rate": 0.001, "beta_1": 0.9, ...}}
+    {"optimizer": "ema", "config": {"momentum": 0.99, ...},
+     "inner": {"optimizer": "adam", "config": {...}}}
+
+A learning rate that is a `tf.Variable` is saved as its value; a Keras
+`LearningRateSchedule` as Keras serializes it; any other callable cannot be
+saved (a `TypeError` says so).
+
+Example:
+    >>> import json, coreopt
+    >>> opt = coreopt.get("clip_by_norm(clipnorm=1.0):lion", learning_rate=0.01)
+    >>> text = json.dumps(opt.get_config())
+    >>> coreopt.from_config(json.loads(text))
+    ClipByNorm(Lion(learning_rate=0.01, beta_1=0.9, beta_2=0.99), clipnorm=1.0)
+"""
+
+from __future__ import annotations
+
+import tensorflow as tf
+
+from coreopt.core import registry
+
+
+def config_of(optimizer) -> dict:
+    """The JSON-able config of a registered optimizer or wrapper chain."""
+    name = optimizer.registry_name
+    if name is None or registry.entry(name).cls is not type(optimizer):
+        raise TypeError(f"{type(optimizer).__name__} is not registered, so its config cannot "
+                        "be rebuilt; register it with coreopt.register.")
+    config = {k: _value(k, optimizer, v) for k, v in optimizer.own_config().items()}
+    out = {"optimizer": name, "config": config}
+    if getattr(optimizer, "wraps", False):
+        out["inner"] = config_of(optimizer.inner)
+    return out
+
+
+def _value(key, optimizer, value):
+    if isinstance(value, tf.Variable):
+        return float(value.numpy())
+    if callable(value):
+        return _schedule(key, optimizer, value)
+    return value
+
+
+def _schedule(key, optimizer, value):
+    import keras
+
+    if isinstance(value, keras.optimizers.schedules.LearningRateSchedule):
+        return {"keras_schedule": keras.saving.serialize_keras_object(value)}
+    raise TypeError(f"`{key}` of {type(optimizer).__name__} is a plain callable, which a "
+                    "config cannot hold; use a keras.optimizers.schedules.LearningRateSchedule.")
+
+
+def from_config(config: dict):
+    """The optimizer (or wrapper chain) a `get_config()` result describes.
+
+    Raises:
+        ValueError: an unknown optimizer name (with "did you mean"), or a
+            config that is not of the form above.
+        TypeError: an unknown hyperparameter (the spec's error, naming it).
+    """
+    if not isinstance(config, dict) or "optimizer" not in config:
+        raise ValueError("a config must be a dict with an 'optimizer' key, as get_config() "
+                         f"writes it; received {config!r:.120}.")
+    extra = sorted(set(config) - {"optimizer", "config", "inner"})
+    if extra:
+        raise ValueError(f"unknown config keys {extra}; expected 'optimizer', 'config' and, "
+                         "for a wrapper, 'inner'.")
+    entry = registry.entry(config["optimizer"])
+    values = {k: _restore(v) for k, v in dict(config.get("config", {})).items()}
+    if entry.wrapper:
+        if "inner" not in config:
+            raise ValueError(f"the config of the wrapper {entry.name!r} has no 'inner'.")
+        return entry.cls(from_config(config["inner"]), **values)
+    if "inner" in config:
+        raise ValueError(f"{entry.name!r} is not a wrapper; its config has an 'inner'.")
+    return entry.cls(**values)
+
+
+def _restore(value):
+    if isinstance(value, dict) and "keras_schedule" in value:
+        import keras
+
+        return keras.saving.deserialize_keras_object(value["keras_schedule"])
+    return value
