@@ -12,16 +12,9 @@ _os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 from coreopt.core import Optimizer, entry, from_config, get, names, register  # noqa: E402
 from coreopt.optimizers import *  # noqa: E402,F403
 from coreopt.optimizers import __all__ as _optimizers  # noqa: E402
-from coreopt.wrappers import (  # noqa: E402
-    ClipByGlobalNorm,
-    ClipByNorm,
-    ClipByValue,
-    DecoupledWeightDecay,
-    Wrapper,
-)
+from coreopt.wrappers import *  # noqa: E402,F403
+from coreopt.wrappers import __all__ as _wrappers  # noqa: E402
 
 __version__ = "0.1.0"
-__all__ = [
-    "ClipByGlobalNorm", "ClipByNorm", "ClipByValue", "DecoupledWeightDecay", "Optimizer",
-    "Wrapper", "entry", "from_config", "get", "names", "register", *_optimizers,
-]
+__all__ = ["Optimizer", "entry", "from_config", "get", "names", "register", *_optimizers,
+           *_wrappers]

@@ -23,11 +23,16 @@ def gradient(x, step, seed=1):
     Works on NumPy arrays and TF tensors alike, so every library sees the
     same gradients of its own current parameters.
     """
-    rng = np.random.default_rng([seed, step, int(np.prod(np.shape(x)) or 1)])
-    noise = rng.normal(scale=0.3, size=np.shape(x))
+    noise = gradient_noise(np.shape(x), step, seed)
     if isinstance(x, np.ndarray):
         return (x - 0.5) + 0.2 * np.cos(3 * x) + noise
     return (x - 0.5) + 0.2 * tf.cos(3 * x) + tf.constant(noise, x.dtype)
+
+
+def gradient_noise(shape, step, seed=1):
+    """The per-step noise term of `gradient` for a variable of `shape`."""
+    rng = np.random.default_rng([seed, step, int(np.prod(shape) or 1)])
+    return rng.normal(scale=0.3, size=shape)
 
 
 def relative_error(a, b):

@@ -8,7 +8,7 @@ import pytest
 import tensorflow as tf
 
 import coreopt
-from tests import reference
+from tests.optimizers import reference
 
 
 def _gd_path(lr, steps=5):

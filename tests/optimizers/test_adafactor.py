@@ -6,7 +6,7 @@ import numpy as np
 import tensorflow as tf
 
 import coreopt
-from tests.reference import REFERENCES
+from tests.optimizers.reference import REFERENCES
 
 
 def test_zero_rows_and_columns_stay_finite_and_still():

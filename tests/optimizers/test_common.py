@@ -10,8 +10,8 @@ import tensorflow as tf
 
 import coreopt
 from coreopt.compat import from_keras
-from tests import reference
-from tests.cases import CASES, config_params, keras_params
+from tests.optimizers import reference
+from tests.optimizers.cases import CASES, config_params, keras_params
 from tests.helpers import gradient, initial_values, make_variables, relative_error
 
 STEPS = 100

@@ -4,7 +4,7 @@ import numpy as np
 import tensorflow as tf
 
 import coreopt
-from tests import reference
+from tests.optimizers import reference
 
 
 def test_variable_added_later_joins_the_momentum_schedule():

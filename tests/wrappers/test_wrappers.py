@@ -7,8 +7,8 @@ import pytest
 import tensorflow as tf
 
 import coreopt
-from tests import reference
-from tests.cases import CASES
+from tests.optimizers import reference
+from tests.optimizers.cases import CASES
 from tests.helpers import gradient, initial_values, make_variables, relative_error
 
 WRAP = {

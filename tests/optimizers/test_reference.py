@@ -7,7 +7,7 @@ import math
 import numpy as np
 import pytest
 
-from tests.reference import (
+from tests.optimizers.reference import (
     REFERENCES,
     clip_by_global_norm,
     clip_by_norm,
