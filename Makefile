@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test test-all lint browser bench-step bench-lab bench-train
+.PHONY: run test test-slow test-all lint browser bench-step bench-lab bench-train
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -18,6 +18,9 @@ run: $(STAMP)  ## the main job: the tour (the guide reproduced, then more); writ
 test: $(STAMP) lint browser  ## the test suite (slow tests excluded)
 	COREOPT_REQUIRE_BROWSER=1 $(BIN)/python -m pytest -n 2 -m "not slow" tests
 	$(BIN)/python -m pytest -q --doctest-modules coreopt
+
+test-slow: $(STAMP)  ## the second tier: the exhaustive tables (marked slow), which CI runs too
+	$(BIN)/python -m pytest -n 2 -m slow tests; code=$$?; [ $$code -eq 5 ] && exit 0; exit $$code
 
 test-all: $(STAMP) lint browser  ## every test, slow ones included
 	COREOPT_REQUIRE_BROWSER=1 $(BIN)/python -m pytest -n 2 tests

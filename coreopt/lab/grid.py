@@ -36,8 +36,21 @@ class Spec:
         return isinstance(self.optimizer, str)
 
     @property
+    def batchable(self) -> bool:
+        """Registered, and every part of its chain says the lab may batch it."""
+        return self.registered and not unbatchable(self.optimizer)
+
+    @property
     def name(self) -> str:
         return self.optimizer if self.registered else self.optimizer.__name__
+
+
+@functools.cache
+def unbatchable(name: str) -> tuple:
+    """The parts of a chain name whose registry entry is not batchable."""
+    from coreopt.core import chains, registry
+
+    return tuple(p for p, _ in chains.parse(name) if not registry.entry(p).batchable)
 
 
 def function(obj, dim=None):

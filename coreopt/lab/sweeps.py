@@ -117,7 +117,8 @@ def sweep_runs(optimizers, functions="seed_quartic", grid=None, **options) -> li
             `coreopt.lab.store`); `resume=True` continues one.
         chunk_size: the most runs in one compiled batch.
         workers: threads running chunks side by side (default: the CPU count).
-        engine: "auto" (batched for registered optimizers), "batched" or "single".
+        engine: "auto" (batched for registered optimizers and chains whose
+            registry entries are all `batchable`), "batched" or "single".
         progress: draw a progress bar on stderr.
     """
     specs, results = _execute(optimizers, functions, grid, **options)
@@ -207,7 +208,12 @@ def _check_gap(stop, specs):
 
 def _jobs(specs, stop, max_iters, keep_paths, settings) -> list:
     """Callables, each running a chunk of runs and returning their records."""
-    single = [s for s in specs if not s.registered or settings["engine"] == "single"]
+    if settings["engine"] == "batched":
+        for s in specs:
+            if s.registered and not s.batchable:
+                raise ValueError(f"engine='batched': {', '.join(grids.unbatchable(s.optimizer))} "
+                                 "cannot run batched; use engine='auto' or 'single'.")
+    single = [s for s in specs if not s.batchable or settings["engine"] == "single"]
     jobs = [lambda s=s: [_single(s, stop, max_iters, keep_paths, settings["dtype"])]
             for s in single]
     groups: dict = {}
