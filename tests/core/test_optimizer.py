@@ -92,3 +92,27 @@ def test_without_xla_same_result():
             opt.apply_gradients([x * 2.0], [x])
         results.append(x.numpy())
     np.testing.assert_allclose(results[0], results[1], rtol=1e-6)
+
+
+def test_keras_variables_are_accepted_and_keyed_by_their_tf_variable():
+    model = keras.Sequential([keras.Input((3,)), keras.layers.Dense(2)])
+    x, y = np.ones((4, 3), np.float32), np.zeros((4, 2), np.float32)
+    opt = coreopt.Adam(0.1)
+    plain = [tf.Variable(v.numpy()) for v in model.trainable_variables]
+    ref = coreopt.Adam(0.1)
+    for _ in range(3):
+        with tf.GradientTape() as tape:
+            loss = tf.reduce_mean(tf.square(model(x) - y))
+        grads = tape.gradient(loss, model.trainable_variables)
+        opt.apply_gradients(zip(grads, model.trainable_variables))
+        ref.apply_gradients(grads, plain)
+    for ours, theirs in zip(model.trainable_variables, plain):
+        np.testing.assert_array_equal(ours.numpy(), theirs.numpy())
+    kernel = model.trainable_variables[0]
+    assert opt.get_slot(kernel, "m") is opt.get_slot(kernel.value, "m")
+
+
+def test_a_non_variable_is_refused_with_what_is_accepted():
+    with pytest.raises(TypeError, match="must be a tf.Variable or a Keras variable; received "
+                                        "ndarray"):
+        coreopt.Adam().apply_gradients([tf.ones(2)], [np.ones(2)])
