@@ -1,0 +1,147 @@
+"""EMA: an exponential moving average of the weights (Polyak averaging).
+
+Math, after each inner step x_t (t the wrapper's own 1-based step, m = momentum):
+
+    a_t = m_t * a_{t-1} + (1 - m_t) * x_t,    m_1 = 0, m_t = m for t > 1,
+
+so the first average is the first stepped weights. With `overwrite_frequency`
+F > 0, on every step t with t % F == 0 the weights are replaced by the
+average, x_t <- a_t, and training goes on from there; F = 0 never overwrites.
+`opt.swapped(vars)` puts the averages into the variables for the length of a
+block (to evaluate) and `opt.finalize(vars)` writes them for good.
+
+Example:
+    >>> import coreopt, tensorflow as tf
+    >>> x = tf.Variable(1.0)
+    >>> opt = coreopt.EMA(coreopt.GradientDescent(0.1), momentum=0.5)
+    >>> for _ in range(2):   # x: 0.9, 0.8; average: 0.9, 0.85
+    ...     opt.apply_gradients([tf.constant(1.0)], [x])
+    >>> with opt.swapped([x]):
+    ...     round(float(x.numpy()), 6)
+    0.85
+    >>> round(float(x.numpy()), 6)
+    0.8
+
+References:
+    Polyak & Juditsky, 1992, "Acceleration of Stochastic Approximation by
+    Averaging"; Keras 3's `use_ema`, `ema_momentum`, `ema_overwrite_frequency`.
+
+Notes:
+    Keras-exact: the average moves after the inner step, with momentum 0 on the
+    first step (Keras: `iterations == 0`), the momentum cast to the variable's
+    dtype and `1 - m` formed there; the overwrite happens where Keras's
+    `(iterations + 1) % ema_overwrite_frequency == 0`. `finalize` is Keras's
+    `finalize_variable_values`. Differences: Keras accepts `ema_momentum=1.0`, an
+    average that never moves, coreopt refuses it; Keras's average starts at
+    zero, coreopt's at the variable's value at build (a variable built after
+    the first step then starts its average there, not at zero); Keras averages
+    every variable it was built with on each step, coreopt those stepped (a
+    `None` gradient leaves a variable and its average alone). The wrapper
+    counts its own steps: `EMA(GradientAccumulation(...))` averages on every
+    micro-step, as Keras does with `gradient_accumulation_steps`, while the
+    reverse order averages once per applied step.
+"""
+
+from __future__ import annotations
+
+import contextlib
+
+import tensorflow as tf
+
+from coreopt.core import ops
+from coreopt.core.optimizer import unwrap
+from coreopt.core.registry import register
+from coreopt.core.spec import Spec, numeric, option
+from coreopt.wrappers.base import Wrapper
+
+__all__ = ["EMA"]
+
+
+@register("ema", description="Exponential moving average of the weights (Polyak averaging)",
+          aliases=("polyak", "moving_average"))
+class EMA(Wrapper):
+    """Keeps a moving average of every variable, optionally written back every F steps.
+
+    Args:
+        inner: the optimizer that steps the weights.
+        momentum: decay of the average, in [0, 1) (Keras's `ema_momentum`).
+        overwrite_frequency: every this many steps the weights become the
+            average; 0 never (Keras's `ema_overwrite_frequency`).
+    """
+
+    spec = Spec(
+        numeric("momentum", 0.99, "[0, 1)", doc="decay of the weight average"),
+        option("overwrite_frequency", 0, interval="[0, inf)",
+               doc="steps between two overwrites of the weights by the average; 0 never"),
+    )
+
+    def init_slots_own(self, x) -> dict:
+        return {"average": tf.identity(x)}
+
+    def update(self, grads, params, slots, state, grad_fn=None):
+        steps = state["iterations"]  # before this step, as Keras reads it
+        momentum = self.hyperparameters_own()["momentum"]
+        momentum = tf.where(tf.equal(steps, 0), tf.zeros_like(momentum), momentum)
+        params, slots, state = self.inner_step(grads, params, slots, state, grad_fn)
+        averages = [_moved(s["average"], x, momentum) for s, x in zip(slots, params)]
+        frequency = self._options["overwrite_frequency"]
+        if frequency:
+            now = tf.equal((steps + 1) % frequency, 0)
+            params = [tf.where(now, a, x) for a, x in zip(averages, params)]
+        return params, [{**s, "average": a} for s, a in zip(slots, averages)], state
+
+    def finalize(self, variables):
+        """Writes each variable's average into it (Keras's `finalize_variable_values`).
+
+        Raises:
+            TypeError, ValueError: an entry that is not a variable, or one this
+                optimizer never built; raised before any variable changes.
+        """
+        for var, average in self._pairs(variables):
+            var.assign(average)
+
+    def swapped(self, variables):
+        """A context in which `variables` hold their averages; their values come back after.
+
+        The trained values return on leaving the block, by an exception too.
+        Do not step the optimizer inside the block.
+
+        Raises:
+            TypeError, ValueError: as `finalize`, when called.
+        """
+        return _swap(self._pairs(variables))
+
+    def _pairs(self, variables):
+        """[(variable, its average's variable)], every entry checked first."""
+        if isinstance(variables, tf.Variable) or hasattr(variables, "value"):
+            variables = [variables]
+        pairs = []
+        for i, var in enumerate(unwrap(v) for v in variables):
+            if not isinstance(var, tf.Variable):
+                raise TypeError(f"`variables[{i}]` must be a tf.Variable or a Keras variable; "
+                                f"received {type(var).__name__}.")
+            try:
+                pairs.append((var, self.slot_variables(var)["average"]))
+            except KeyError:
+                raise ValueError(f"`variables[{i}]` ({var.name}) was never built into "
+                                 f"{type(self).__name__}, so it has no average; step it or "
+                                 "call `opt.build(vars)` first.") from None
+        return pairs
+
+
+def _moved(average, x, momentum):
+    """m * average + (1 - m) * x, in x's dtype, in Keras's order."""
+    m = ops.like(momentum, x)
+    return m * average + (1 - m) * x
+
+
+@contextlib.contextmanager
+def _swap(pairs):
+    saved = [var.read_value() for var, _ in pairs]
+    try:
+        for var, average in pairs:
+            var.assign(average)
+        yield
+    finally:
+        for (var, _), value in zip(pairs, saved):
+            var.assign(value)
