@@ -11,6 +11,12 @@ the copies stay identical; the math is the optimizer's own.
 Math (R replicas, global batch B, replica r holding the examples S_r):
     loss_r = sum_{i in S_r} l_i / B,   g = sum_r grad(loss_r) = grad(mean_i l_i).
 
+`Optimizer.minimize(loss_fn, vars)` comes to `minimize_in_replica` there:
+the closure's gradient is all-reduced the same way, and the pure update runs
+in each replica (in parallel) on its own copies, with a `grad_fn` that sums
+every later gradient (SAM's second one) over the replicas too. So a SAM step
+perturbs with the global batch's gradient, as on one device.
+
 Build the optimizer (`optimizer.build(variables)`) under `strategy.scope()`
 before the first step, so that its slots are mirrored like the variables.
 """
@@ -36,6 +42,69 @@ def apply_in_replica(optimizer, grads, variables) -> None:
     context = tf.distribute.get_replica_context()
     summed = context.all_reduce(tf.distribute.ReduceOp.SUM, list(grads))
     context.merge_call(_update_each_replica, args=(optimizer, summed, list(variables)))
+
+
+def minimize_in_replica(optimizer, loss_fn, variables):
+    """One distributed closure step inside `strategy.run`; returns this replica's loss.
+
+    Math (R replicas, loss_r this replica's share of the global-batch loss):
+        g = sum_r grad loss_r(x);  grad_fn(p) = sum_r grad loss_r(p);
+        then the optimizer's pure `update(g, x, slots, state, grad_fn)`.
+    Each replica runs the update on its own copies; all copies see the same
+    sums, so they stay equal. `grad_fn` moves this replica's copies of the
+    variables to `p`, differentiates, all-reduces, and moves them back.
+
+    Raises:
+        ValueError: the optimizer was not built for `variables` first.
+    """
+    from coreopt.core.optimizer import closure_gradients, read
+
+    _check_built(optimizer, variables)
+    context = tf.distribute.get_replica_context()
+    scale = optimizer.scale_loss
+    loss, grads = closure_gradients(loss_fn, variables, scale)
+    grads = context.all_reduce(tf.distribute.ReduceOp.SUM, grads)
+
+    def grad_fn(params):
+        saved = [tf.identity(v) for v in variables]
+        _assign_in_replica(context, variables, params)
+        _, moved = closure_gradients(loss_fn, variables, scale)
+        moved = context.all_reduce(tf.distribute.ReduceOp.SUM, moved)
+        with tf.control_dependencies(moved):
+            _assign_in_replica(context, variables, saved)
+        return [tf.identity(g) for g in moved]
+
+    slots = [optimizer.slot_variables(v) for v in variables]
+    state = optimizer.state_variables()
+    params = [tf.convert_to_tensor(v) for v in variables]
+    new_params, new_slots, new_state = optimizer.update(
+        [tf.cast(g, v.dtype) for g, v in zip(grads, variables)], params, read(slots),
+        read(state), grad_fn)
+    leaves = tf.nest.flatten([variables, slots, state])
+    _assign_in_replica(context, leaves, tf.nest.flatten([new_params, new_slots, new_state]))
+    return loss
+
+
+def _assign_in_replica(context, variables, values):
+    """From replica context: every replica's copy of each variable gets its own value.
+
+    A variable with one copy only (state made outside `strategy.scope()`)
+    gets the first replica's value (every replica computes the same).
+    """
+    context.merge_call(_assign_each, args=(list(variables), list(values)))
+
+
+def _assign_each(strategy, variables, values):
+    local = strategy.experimental_local_results
+    for var, value in zip(variables, values):
+        if len(local(var)) > 1:
+            strategy.extended.update(var, _assign, args=(value,), group=False)
+        else:
+            var.assign(local(value)[0])
+
+
+def _assign(var, value):
+    return var.assign(value)
 
 
 def _check_built(optimizer, variables):

@@ -34,8 +34,14 @@ from coreopt.core import checks, distributed, ops
 from coreopt.core.spec import Spec
 
 
-class _Positions:
-    """Maps a variable's `ref()` to its slot entry; kept out of checkpoints."""
+class _Slots:
+    """Each variable's own slot variables, by the variable's `ref()`.
+
+    Kept out of the `tf.Module`'s tracked attributes: `tf.train.Checkpoint`
+    saves a slot under the path of the variable it belongs to (the slot
+    protocol: `get_slot_names`, `get_slot`, `_create_or_restore_slot_variable`),
+    so a checkpoint restores into an optimizer built in any order.
+    """
 
     def __init__(self):
         self.of = {}
@@ -93,8 +99,7 @@ class Optimizer(tf.Module):
             self.iterations = tf.Variable(0, dtype=tf.int64, trainable=False, name="iterations")
             self._state_vars = {k: tf.Variable(v, trainable=False, name=k)
                                 for k, v in self.init_state_own().items()}
-        self._slot_vars = []
-        self._positions = _Positions()
+        self._slots = _Slots()
         self._compiled = tf.function(self._step, jit_compile=self.jit_compile, autograph=False)
 
     @property
@@ -119,7 +124,7 @@ class Optimizer(tf.Module):
     def build(self, variables):
         """Creates the slots of every variable in `variables` not built yet."""
         variables = [unwrap(v) for v in variables]
-        known = self._positions.of
+        known = self._slots.of
         if all(isinstance(v, tf.Variable) and v.ref() in known for v in variables):
             return  # every step after the first: nothing to check or create
         _check_variables(variables)
@@ -129,10 +134,9 @@ class Optimizer(tf.Module):
                     continue
                 base = var.name.split(":")[0]
                 with tf.name_scope(self.name):
-                    slots = {key: tf.Variable(value, trainable=False, name=f"{base}/{key}")
-                             for key, value in self.own_slots(var).items()}
-                known[var.ref()] = len(self._slot_vars)
-                self._slot_vars.append(slots)
+                    known[var.ref()] = {
+                        key: tf.Variable(value, trainable=False, name=f"{base}/{key}")
+                        for key, value in self.own_slots(var).items()}
 
     def own_slots(self, x) -> dict:
         """The slots this object itself creates for `x` (a wrapper: its own only)."""
@@ -140,22 +144,35 @@ class Optimizer(tf.Module):
 
     @property
     def built(self) -> bool:
-        return bool(self._slot_vars)
+        return bool(self._slots.of)
 
     def slot_variables(self, variable) -> dict:
         """The slot variables of `variable`, nested as `init_slots` nests them."""
-        position = self._positions.of.get(unwrap(variable).ref())
-        if position is None:
+        own = self._slots.of.get(unwrap(variable).ref())
+        if own is None:
             raise KeyError(f"variable {variable.name!r} was never built into {self!r}")
-        return self._slot_vars[position]
+        return own
+
+    # The checkpoint's slot protocol (tensorflow/python/checkpoint/util.py, restore.py).
+    def get_slot_names(self) -> list[str]:
+        """The names of this object's own slots (a wrapper's inner ones are the inner's)."""
+        return sorted({k for slots in self._slots.of.values() for k in slots
+                       if not isinstance(slots[k], dict)})
+
+    def _create_or_restore_slot_variable(self, slot_variable_position, slot_name, variable,
+                                         slot_variable_shape=None):
+        """The slot a checkpoint restores into; builds `variable` first if needed."""
+        self.build([variable])
+        return self._slots.of[unwrap(variable).ref()].get(slot_name)
 
     def state_variables(self) -> dict:
         """The state variables, nested as `init_state` nests them."""
         return {"iterations": self.iterations, **self._state_vars}
 
     def get_slot(self, variable, name: str) -> tf.Variable:
-        """The slot `name` (e.g. "m") of `variable`, found at any depth of a chain."""
-        found = _find(self.slot_variables(variable), name)
+        """The slot `name` (e.g. "m") of `variable`: this object's own, else at any depth."""
+        own = self._slots.of.get(unwrap(variable).ref(), {})
+        found = own[name] if name in own else _find(self.slot_variables(variable), name)
         if found is None:
             raise KeyError(f"{self!r} has no slot {name!r}")
         return found
@@ -252,26 +269,60 @@ class Optimizer(tf.Module):
     def minimize(self, loss_fn, variables):
         """One step on the loss closure `loss_fn()`; returns the loss before the step.
 
-        Works for every optimizer; needed by those that evaluate the gradient
-        more than once (SAM). In eager mode pass the same `loss_fn` every step
-        (each new function object is traced anew), or call from a `tf.function`.
+        Computes g = grad loss(x) and `grad_fn(params) -> grads` (the gradient
+        of the same closure at other values, for optimizers that evaluate the
+        gradient more than once, SAM), then takes the step. Works for every
+        optimizer, and is the only way to step one whose `chain_needs_closure`
+        is True. Inside `strategy.run` every gradient is summed over replicas
+        (`coreopt.core.distributed.minimize_in_replica`).
+
+        Outside `strategy.run` the step (loss, gradients and update) is one
+        compiled function, XLA unless the optimizer was made with
+        `jit_compile=False`, so eager use, `tf.function` and
+        `tf.function(jit_compile=True)` give the same bits.
+        It is traced once per `loss_fn` object: in eager mode pass the same
+        function every step (a new lambda per call traces and compiles anew;
+        let it read its data from variables), or call `minimize` from a
+        `tf.function` (traced once with it).
+
+        Args:
+            loss_fn: a callable of no arguments returning the scalar loss;
+                it reads the variables.
+            variables: the variables to train (tf or Keras variables).
+
+        Returns:
+            The loss at the variables' values before the step.
+
+        Raises:
+            TypeError: a `loss_fn` that is not callable, or variables that are
+                not float variables; raised before any variable changes.
+
+        Example:
+            >>> import coreopt, tensorflow as tf
+            >>> x = tf.Variable(2.0)
+            >>> opt = coreopt.GradientDescent(learning_rate=0.1)
+            >>> loss_fn = lambda: x**2
+            >>> float(opt.minimize(loss_fn, [x])), round(float(x.numpy()), 6)
+            (4.0, 1.6)
         """
         variables = _check_variables([unwrap(v) for v in variables])
         if not callable(loss_fn):
             raise TypeError(f"`loss_fn` must be a callable of no arguments returning the "
                             f"loss; received {type(loss_fn).__name__}.")
+        if distributed.in_replica_context():  # inside strategy.run
+            return distributed.minimize_in_replica(self, loss_fn, variables)
         self.build(variables)
-        if distributed.in_replica_context():
-            raise NotImplementedError("minimize inside strategy.run is not supported yet.")
         return self._closure_step(loss_fn, variables)
 
     def _closure_step(self, loss_fn, variables):
+        """`_minimize` compiled (XLA unless `jit_compile=False`), one trace per `loss_fn`."""
         if not hasattr(self, "_compiled_closure"):
             self._compiled_closure = tf.function(self._minimize, jit_compile=self.jit_compile,
                                                  autograph=False)
         return self._compiled_closure(loss_fn, variables)
 
     def _minimize(self, loss_fn, variables):
+        """The closure step, uncompiled: runs inline in the caller's graph (Keras's train_step)."""
         loss, grads = closure_gradients(loss_fn, variables, self.scale_loss)
         grad_fn = closure_grad_fn(loss_fn, variables, self.scale_loss)
         self._step(grads, variables, [self.slot_variables(v) for v in variables],
