@@ -3,31 +3,54 @@
 Given a configured `keras.optimizers.X`, returns the coreopt optimizer whose
 trajectory is the same. Where Keras's convention differs from the paper, the
 coreopt optimizer is configured through its named option (see each optimizer's
-Notes); Keras's `weight_decay` becomes `DecoupledWeightDecay` and its
-`clipnorm`, `clipvalue` and `global_clipnorm` the clipping wrappers, applied
-in Keras's order (clip the gradients, decay the weights, step).
+Notes). Keras's base-optimizer options become wrappers, nested so that they
+act in the order of Keras's `apply` and `_backend_apply_gradients`, outermost
+first:
+
+    LossScale             loss_scale_factor (fixed), or a LossScaleOptimizer (dynamic)
+    EMA                   use_ema, ema_momentum, ema_overwrite_frequency
+    GradientAccumulation  gradient_accumulation_steps
+    ClipByNorm, ...       clipnorm, global_clipnorm, clipvalue
+    DecoupledWeightDecay  weight_decay, exclude_from_weight_decay
+    the optimizer
+
+`exclude_from_weight_decay(var_names=...)` becomes the `exclude` pattern;
+`var_list=...`, which names variables by identity, a `mask` (an optimizer with
+a mask has no JSON config). With gradient accumulation Keras calls a
+learning-rate schedule with its micro-step count; the conversion calls it at
+the same count (`MicroStepSchedule`). A learning rate given as a callable of
+no arguments is called at every step, as Keras does (`NoArgumentSchedule`);
+coreopt compiles the step, so the callable runs when the step is traced: one
+that reads a `tf.Variable` follows it, one that returns a Python number is
+fixed then, as in a compiled Keras `fit`.
 
 Example:
     >>> import keras, coreopt.compat
     >>> coreopt.compat.from_keras(keras.optimizers.SGD(0.1, momentum=0.9))
     Momentum(learning_rate=0.10000000149011612, momentum=0.9, nesterov=False)
+    >>> coreopt.compat.from_keras(keras.optimizers.AdamW(
+    ...     1e-3, clipnorm=1.0, gradient_accumulation_steps=4, loss_scale_factor=128.0)).chain_name
+    'loss_scale:accumulate:clip_by_norm:decay:adam'
 
 The learning rate shows float32 rounding because Keras keeps it in a float32
-variable; coreopt takes that value exactly.
+variable; coreopt takes that value exactly, and the weight decay too (Keras's
+TensorFlow backend casts it through float32).
 """
 
 from __future__ import annotations
 
 import keras
+import numpy as np
 
 import coreopt.optimizers as o
-from coreopt.wrappers import ClipByGlobalNorm, ClipByNorm, ClipByValue, DecoupledWeightDecay
-
-_UNSUPPORTED = {
-    "use_ema": "exponential moving average of the weights",
-    "gradient_accumulation_steps": "gradient accumulation",
-    "loss_scale_factor": "loss scaling",
-}
+from coreopt.wrappers import (
+    ClipByGlobalNorm,
+    ClipByNorm,
+    ClipByValue,
+    DecoupledWeightDecay,
+    GradientAccumulation,
+    LossScale,
+)
 
 
 def _sgd(k, lr):
@@ -79,57 +102,153 @@ def from_keras(keras_optimizer):
     Args:
         keras_optimizer: an instance of one of the Keras 3 classes SGD, RMSprop,
             Adam, AdamW, Adadelta, Adagrad, Adamax, Adafactor, Nadam, Ftrl,
-            Lion, Lamb. Its configuration is converted; its state (slots,
-            iterations) is not.
+            Lion, Lamb, or a `LossScaleOptimizer` around one. Its configuration
+            is converted; its state (slots, iterations, loss scale) is not.
 
     Returns:
-        A coreopt optimizer, wrapped in `DecoupledWeightDecay` and a clipping
-        wrapper where the Keras optimizer sets them.
+        A coreopt optimizer, inside the wrappers the Keras options ask for (see
+        the module docstring for their order).
 
     Raises:
         TypeError: for another class (a subclass of a supported one included).
-        ValueError: for an option coreopt does not support (`use_ema`,
-            `gradient_accumulation_steps`, `loss_scale_factor`,
-            `exclude_from_weight_decay`).
+        ValueError: for `use_ema` together with `gradient_accumulation_steps`
+            (Keras averages on every micro-step but counts the first step and
+            the overwrite period in applied steps, which `coreopt.EMA` does not
+            reproduce), and for a value a coreopt wrapper refuses, such as
+            `ema_momentum=1.0` (the wrapper's error names its own argument).
+            The Keras optimizer is never changed.
     """
+    if _is_keras(keras_optimizer, "LossScaleOptimizer"):
+        k = keras_optimizer
+        return LossScale(from_keras(k.inner_optimizer), float(k.initial_scale),
+                         growth_steps=int(k.dynamic_growth_steps))
     kind = type(keras_optimizer).__name__
     converter = _CONVERTERS.get(kind)
-    if converter is None or type(keras_optimizer).__module__.split(".")[0] != "keras":
+    if converter is None or not _is_keras(keras_optimizer, kind):
         raise TypeError(
             f"from_keras does not support {type(keras_optimizer).__qualname__}; supported: "
-            f"{', '.join(sorted(_CONVERTERS))} from `keras.optimizers`."
+            f"{', '.join(sorted(_CONVERTERS))} from `keras.optimizers`, and "
+            "LossScaleOptimizer around one of them."
         )
-    for option, what in _UNSUPPORTED.items():
-        if getattr(keras_optimizer, option, None):
-            raise ValueError(
-                f"from_keras: the Keras option `{option}` ({what}) is not supported yet; "
-                f"received {option}={getattr(keras_optimizer, option)!r}."
-            )
-    if getattr(keras_optimizer, "_exclude_from_weight_decay", None) or getattr(
-            keras_optimizer, "_exclude_from_weight_decay_pattern", None):
+    if keras_optimizer.use_ema and keras_optimizer.gradient_accumulation_steps:
         raise ValueError(
-            "from_keras: `exclude_from_weight_decay` is not supported yet; the converted "
-            "optimizer would decay every variable."
+            "from_keras: `use_ema` together with `gradient_accumulation_steps` is not supported: "
+            "Keras averages the weights on every micro-step but takes the first step "
+            "(momentum 0) and `ema_overwrite_frequency` in applied steps, which coreopt.EMA "
+            "does not reproduce; received gradient_accumulation_steps="
+            f"{keras_optimizer.gradient_accumulation_steps}. coreopt.EMA(coreopt."
+            "GradientAccumulation(...)) averages on every micro-step by its own count."
         )
     optimizer = converter(keras_optimizer, _learning_rate(keras_optimizer))
     return _wrap(optimizer, keras_optimizer)
 
 
+def _is_keras(obj, name) -> bool:
+    cls = type(obj)
+    return cls.__name__ == name and cls.__module__.split(".")[0] == "keras"
+
+
 def _learning_rate(k):
-    """A Keras learning rate: its schedule or callable as is, else its float value."""
+    """A Keras learning rate as coreopt takes it: a schedule of the step, or its float value."""
     lr = k._learning_rate
-    if isinstance(lr, keras.optimizers.schedules.LearningRateSchedule) or callable(lr):
-        return lr
+    if isinstance(lr, keras.optimizers.schedules.LearningRateSchedule):
+        steps = k.gradient_accumulation_steps
+        return MicroStepSchedule(lr, steps) if steps else lr
+    if callable(lr):
+        return NoArgumentSchedule(lr)
     return float(keras.ops.convert_to_numpy(lr))
 
 
 def _wrap(optimizer, k):
     if k.weight_decay:
-        optimizer = DecoupledWeightDecay(optimizer, float(k.weight_decay))
+        # Keras's TF backend casts the Python float with tf.cast, through float32.
+        decay = float(np.float32(k.weight_decay))
+        optimizer = DecoupledWeightDecay(optimizer, decay, **_exclusions(k))
     if k.clipnorm:
         optimizer = ClipByNorm(optimizer, float(k.clipnorm))
     elif k.global_clipnorm:
         optimizer = ClipByGlobalNorm(optimizer, float(k.global_clipnorm))
     elif k.clipvalue:
         optimizer = ClipByValue(optimizer, float(k.clipvalue))
+    if k.gradient_accumulation_steps:
+        optimizer = GradientAccumulation(optimizer, steps=int(k.gradient_accumulation_steps))
+    if k.use_ema:
+        from coreopt.wrappers.ema import EMA
+
+        optimizer = EMA(optimizer, momentum=float(k.ema_momentum),
+                        overwrite_frequency=int(k.ema_overwrite_frequency or 0))
+    if k.loss_scale_factor is not None:
+        optimizer = LossScale(optimizer, float(k.loss_scale_factor), dynamic=False)
     return optimizer
+
+
+def _exclusions(k) -> dict:
+    """Keras's `exclude_from_weight_decay` as DecoupledWeightDecay's `exclude` and `mask`.
+
+    `var_names` is a pattern searched in the variable's name, as `exclude` is;
+    `var_list` names variables by identity (Keras's `_var_key`), which becomes
+    a `mask` (the converted optimizer then has no JSON config).
+    """
+    out = {}
+    pattern = getattr(k, "_exclude_from_weight_decay_pattern", None)
+    if pattern is not None:
+        out["exclude"] = pattern.pattern
+    excluded = frozenset(getattr(k, "_exclude_from_weight_decay", None) or ())
+    if excluded:
+        out["mask"] = _KeepUnlisted(k._var_key, excluded)
+    return out
+
+
+class _KeepUnlisted:
+    """True for a variable not in Keras's `exclude_from_weight_decay(var_list=...)`."""
+
+    def __init__(self, key, excluded):
+        self.key, self.excluded = key, excluded
+
+    def __call__(self, variable) -> bool:
+        return self.key(variable) not in self.excluded
+
+    def __repr__(self):
+        return f"<not among the {len(self.excluded)} variables of Keras's var_list>"
+
+
+@keras.saving.register_keras_serializable(package="coreopt")
+class MicroStepSchedule(keras.optimizers.schedules.LearningRateSchedule):
+    """A Keras schedule read at Keras's micro-step count under gradient accumulation.
+
+    Keras calls its schedule with `_iterations`, which counts micro-steps; the
+    n-th applied step (0-based n, as coreopt's inner optimizer counts it) is
+    micro-step n * steps + steps - 1, where this calls `schedule`. Keras finds
+    registered classes only: a JSON config holding one loads once
+    `coreopt.compat` has been imported.
+    """
+
+    def __init__(self, schedule, steps):
+        self.schedule, self.steps = schedule, int(steps)
+
+    def __call__(self, step):
+        return self.schedule(step * self.steps + (self.steps - 1))
+
+    def get_config(self):
+        return {"schedule": keras.saving.serialize_keras_object(self.schedule),
+                "steps": self.steps}
+
+    @classmethod
+    def from_config(cls, config):
+        return cls(keras.saving.deserialize_keras_object(config["schedule"]), config["steps"])
+
+    def __repr__(self):
+        return f"MicroStepSchedule({self.schedule!r}, steps={self.steps})"
+
+
+class NoArgumentSchedule:
+    """Keras's callable learning rate of no arguments, as a schedule that ignores the step."""
+
+    def __init__(self, fn):
+        self.fn = fn
+
+    def __call__(self, step):
+        return self.fn()
+
+    def __repr__(self):
+        return f"NoArgumentSchedule({self.fn!r})"

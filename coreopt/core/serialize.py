@@ -83,5 +83,7 @@ def _restore(value):
     if isinstance(value, dict) and "keras_schedule" in value:
         import keras
 
+        import coreopt.compat  # noqa: F401  (registers the schedules `from_keras` makes)
+
         return keras.saving.deserialize_keras_object(value["keras_schedule"])
     return value
