@@ -9,7 +9,12 @@ parameter's dtype where it meets the tensors.
 
 from __future__ import annotations
 
+import contextlib
+import threading
+
 import tensorflow as tf
+
+_TRACE = threading.local()
 
 
 def f64(value) -> tf.Tensor:
@@ -53,3 +58,29 @@ def norm(x: tf.Tensor) -> tf.Tensor:
 def round_to_float32(h) -> tf.Tensor:
     """A float64 value rounded to the nearest float32, kept as float64."""
     return tf.cast(tf.cast(h, tf.float32), tf.float64)
+
+
+@contextlib.contextmanager
+def batched_trace():
+    """Within the block, `select` traces for a batch of runs (the lab's vectorized_map)."""
+    before = getattr(_TRACE, "batched", False)
+    _TRACE.batched = True
+    try:
+        yield
+    finally:
+        _TRACE.batched = before
+
+
+def select(predicate, if_true, if_false):
+    """`if_true()` where the scalar `predicate` holds, else `if_false()`, for nested results.
+
+    A `tf.cond` (only the branch taken runs), except while the batched lab
+    traces (`batched_trace`), where each run has its own predicate: there both
+    are computed and merged by `tf.where`, which `tf.vectorized_map` lifts and
+    XLA fuses (a per-run `tf.cond` becomes a dynamic partition that XLA cannot
+    compile). Both forms give the same values.
+    """
+    if getattr(_TRACE, "batched", False):
+        return tf.nest.map_structure(lambda a, b: tf.where(predicate, a, b), if_true(),
+                                     if_false())
+    return tf.cond(predicate, if_true, if_false)

@@ -24,6 +24,7 @@ import time
 import numpy as np
 import tensorflow as tf
 
+from coreopt.core import ops
 from coreopt.lab.rules import StoppingRule
 
 # DIVERGED_EARLY: diverged before its step (took iteration - 1 steps).
@@ -90,7 +91,8 @@ class Program:
         def one(args):
             return fn({**shared, **args[0]}, *args[1:])
 
-        return tf.vectorized_map(one, (own, *per_run_args))
+        with ops.batched_trace():
+            return tf.vectorized_map(one, (own, *per_run_args))
 
     def _update(self, values, g, x, state):
         slots, own = state

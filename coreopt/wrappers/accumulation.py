@@ -38,14 +38,10 @@ Notes:
     `coreopt.compat.from_keras` reads a Keras schedule at Keras's count. optax's
     `MultiSteps` keeps a running mean instead of the sum (equal up to
     rounding); in torch one sums the k micro-batch losses divided by k.
-    Applying or holding is one `tf.where` over the whole nested result
-    (parameters, slots, state), which XLA fuses into the step and
-    `tf.vectorized_map` lifts per run; `tf.cond` on a per-run predicate
-    becomes a dynamic partition that the XLA-compiled batched lab cannot run.
-    Under XLA it measured as fast as `tf.cond` for a 1M-parameter variable;
-    without XLA (`jit_compile=False`, the Keras adapter, `tf.distribute`
-    replicas) it costs more, since the inner step is computed on held calls
-    too and discarded, and so is a loss closure's gradient passed down (SAM).
+    Applying or holding is `coreopt.core.ops.select`: a `tf.cond` (a held call
+    computes no inner step, nor a loss closure's gradient passed down), and in
+    the batched lab, where each run holds or applies on its own, one
+    `tf.where` over the whole nested result.
 """
 
 from __future__ import annotations
@@ -94,16 +90,8 @@ class GradientAccumulation(Wrapper):
         def hold():
             return list(params), _with_accumulators(slots, totals), self.count(state)
 
-        return select(now, apply, hold)
+        return ops.select(now, apply, hold)
 
 
 def _with_accumulators(slots, accumulators):
     return [{**s, "accumulator": a} for s, a in zip(slots, accumulators)]
-
-
-def select(predicate, if_true, if_false):
-    """`if_true()` where the scalar `predicate` holds, else `if_false()`, for nested results.
-
-    Both are evaluated and merged by `tf.where` (see the module's Notes).
-    """
-    return tf.nest.map_structure(lambda a, b: tf.where(predicate, a, b), if_true(), if_false())

@@ -48,7 +48,6 @@ import tensorflow as tf
 from coreopt.core import ops
 from coreopt.core.registry import register
 from coreopt.core.spec import Spec, numeric, option
-from coreopt.wrappers.accumulation import select
 from coreopt.wrappers.base import Wrapper
 
 __all__ = ["LossScale"]
@@ -101,7 +100,7 @@ class LossScale(Wrapper):
             return self.inner_step(_divided(grads, scale), params, slots, state,
                                    _unscaled(grad_fn, scale))
 
-        params, slots, new_state = select(
+        params, slots, new_state = ops.select(
             finite, stepped, lambda: (list(params), slots, self.count(state)))
         grow = tf.equal(state["good_steps"], self._options["growth_steps"] - 1)
         new_scale = tf.where(finite, tf.where(grow, scale * 2.0, scale), scale * 0.5)
