@@ -71,6 +71,7 @@ class Optimizer(tf.Module):
     registry_name: str | None = None
     needs_closure = False  # True: refuses apply_gradients, takes minimize(loss_fn, vars)
     batchable = True  # the lab may run it batched
+    extra_arguments: tuple[str, ...] = ()  # constructor arguments outside the spec (callables)
 
     def __init_subclass__(cls, **kwargs):
         super().__init_subclass__(**kwargs)

@@ -135,8 +135,8 @@ def test_eager_equals_function_equals_xla(name, config, inner):
 def _as_variables(name, config):
     """The row's numeric hyperparameters as float64 variables (to change between steps)."""
     spec = coreopt.entry(name).spec
-    return {k: tf.Variable(float(v), dtype=tf.float64) if spec.by_name[k].numeric else v
-            for k, v in config.items()}
+    return {k: tf.Variable(float(v), dtype=tf.float64) if k in spec and spec.by_name[k].numeric
+            else v for k, v in config.items()}
 
 
 @pytest.mark.parametrize("name, config, inner", _rows())
