@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test test-slow test-all lint browser bench-step bench-lab bench-train
+.PHONY: run test test-slow test-all lint browser bench-step bench-lab bench-train bench-startup
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -55,3 +55,6 @@ bench-lab: $(STAMP)  ## the convergence lab: the guide's nine runs, 10k Adam run
 
 bench-train: $(STAMP)  ## one training epoch of the digits MLP, coreopt's Adam against Keras's
 	$(BIN)/python benchmarks/train.py
+
+bench-startup: $(STAMP)  ## start-up of the command line: --help, list and run (time, memory, stderr)
+	$(BIN)/python benchmarks/startup.py

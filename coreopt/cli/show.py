@@ -10,24 +10,56 @@ results.json, or its runs.jsonl. `coreopt plot --help` lists the kinds.
 
 from __future__ import annotations
 
-import argparse
+import ast
+import importlib.util
+import pathlib
+import sys
 
-from coreopt.cli import figures
+FIGURES = "coreopt.cli.figures"
+
+
+def figure_kinds() -> dict:
+    """`coreopt.cli.figures.KINDS` (kind -> what it draws), without importing TensorFlow.
+
+    Importing the figures module imports the lab, and TensorFlow with it, which
+    `coreopt plot --help` must not; so, unless it is imported already, the
+    literal is read from its source (`kinds_in_source`).
+    """
+    if FIGURES in sys.modules:
+        return dict(sys.modules[FIGURES].KINDS)
+    return kinds_in_source()
+
+
+def kinds_in_source() -> dict:
+    """The `KINDS = {...}` literal of the figures module, read from its source file."""
+    source = pathlib.Path(importlib.util.find_spec(FIGURES).origin).read_text()
+    for node in ast.parse(source).body:
+        targets = [getattr(t, "id", "") for t in getattr(node, "targets", [])]
+        if isinstance(node, ast.Assign) and targets == ["KINDS"]:
+            return ast.literal_eval(node.value)
+    raise RuntimeError(f"{FIGURES} defines no `KINDS = {{...}}` literal for `coreopt plot`.")
 
 
 def add_parsers(sub):
-    kinds = "\n".join(f"  {k:<12} {v}" for k, v in figures.KINDS.items())
+    kinds = figure_kinds()
+    listed = "\n".join(f"  {k:<12} {v}" for k, v in kinds.items())
     p = sub.add_parser("plot", help="draw one figure from results",
-                       formatter_class=argparse.RawDescriptionHelpFormatter,
-                       description=f"Draw one figure from a lab's results.\n\nkinds:\n{kinds}")
+                       description=f"Draw one figure from a lab's results.\n\nkinds:\n{listed}")
     p.add_argument("results", help="a results directory, results.json or runs.jsonl")
-    p.add_argument("--kind", required=True, choices=list(figures.KINDS), metavar="KIND",
-                   help=f"one of {', '.join(figures.KINDS)}")
-    p.add_argument("--out", required=True, help="the PNG file to write (GIF for animation)")
-    p.add_argument("--function", default=None, help="only the runs on this function")
-    p.add_argument("--optimizer", default=None, help="only the runs of this optimizer")
-    p.add_argument("--x", default=None, help="heatmap: the column along x")
-    p.add_argument("--y", default=None, help="heatmap: the column along y")
+    p.add_argument("--kind", required=True, choices=list(kinds), metavar="KIND",
+                   help=f"one of {', '.join(kinds)}")
+    p.add_argument("--out", required=True, metavar="FILE",
+                   help="the PNG file to write (GIF for animation)")
+    p.add_argument("--function", default=None,
+                   help="only the runs on this function (default: all)")
+    p.add_argument("--optimizer", default=None,
+                   help="only the runs of this optimizer (default: all)")
+    p.add_argument("--x", default=None, metavar="COLUMN",
+                   help="heatmap: the column along x, e.g. learning_rate (default: none; "
+                        "the heatmap needs one)")
+    p.add_argument("--y", default=None, metavar="COLUMN",
+                   help="heatmap: the column along y, e.g. beta_1 (default: none; the "
+                        "heatmap needs one)")
     p.add_argument("--metric", default="iteration", choices=("iteration", "gap"),
                    help="sensitivity and heatmap: steps to converge, or the final gap")
     p.set_defaults(run=_plot)
@@ -53,6 +85,7 @@ def after(args, runs):
     """Draws the figures and the report asked for by --plot/--report; prints the paths."""
     from pathlib import Path
 
+    from coreopt.cli import figures
     from coreopt.cli.reports import results_report
 
     if args.report:
@@ -64,6 +97,8 @@ def after(args, runs):
 
 
 def _plot(args) -> int:
+    from coreopt.cli import figures
+
     out = figures.check_output(args.out)
     if (args.kind == "animation") != (out.suffix.lower() == ".gif"):
         want = ".gif" if args.kind == "animation" else ".png"

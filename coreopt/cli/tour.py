@@ -22,8 +22,6 @@ import pathlib
 import shutil
 import tempfile
 
-import numpy as np
-
 MARKER = "tour.json"  # what marks a folder as a tour's (and so replaceable by the next)
 GUIDE_OPTIMIZERS = ("gd", "momentum", "adam")
 GUIDE_RATES = (1e-3, 1e-2, 1e-1)
@@ -115,4 +113,6 @@ def _swap(staging, out):
 
 def log_rates(low, high, n) -> list:
     """n log-spaced rates from low to high, as floats."""
+    import numpy as np
+
     return [float(v) for v in np.geomspace(low, high, n)]

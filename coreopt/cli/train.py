@@ -3,11 +3,18 @@
     coreopt train digits --optimizers adam,momentum,lion --epochs 30 --out DIR
 
 Every optimizer starts from the same initial weights (the MLP's seed) and
-sees the same batches (the data seed). Writes to DIR, each file atomically:
+sees the same batches (the data seed). An optimizer may be a chain of
+wrappers, outermost first (sam:momentum, ema(momentum=0.999):adam); the list
+splits at commas outside parentheses. Writes to DIR, each file atomically:
 `history.csv` and `history.json` (one record per optimizer and epoch),
 `loss.png` and `accuracy.png`, and `report.md` (the tables and the figure
-links); with `--logdir`, TensorBoard scalars in LOGDIR/<optimizer>;
-checkpoints in DIR/checkpoints/<optimizer>, which `--resume` continues.
+links); with `--logdir`, TensorBoard scalars in LOGDIR/<folder>;
+checkpoints in DIR/checkpoints/<folder>, which `--resume` continues. <folder>
+is the chain's name made safe for any file system: its parts joined by "+",
+each with ".key=value" for a hyperparameter in its name (sam+momentum,
+ema.momentum=0.999+adam). A chain with an EMA is tested on its averaged
+weights (the report says so). A chain's learning rate: `--lr`, else its
+own default below, else its innermost optimizer's, unless its name sets one.
 Every input is checked before anything is trained or written.
 """
 
@@ -22,39 +29,58 @@ import sys
 from pathlib import Path
 
 DEFAULT_RATES = {"adam": 1e-3, "adamw": 1e-3, "nadam": 1e-3, "adamax": 2e-3, "lion": 3e-4,
-                 "momentum": 0.05, "gd": 0.1, "rmsprop": 1e-3, "adagrad": 0.05}
+                 "momentum": 0.05, "gd": 0.1, "rmsprop": 1e-3, "adagrad": 0.05,
+                 "lookahead:adam": 2e-3}  # a chain not named here: its innermost's rate
 
 
 def add_parser(subparsers) -> argparse.ArgumentParser:
     """Registers `train` on the `coreopt` command's subparsers."""
     p = subparsers.add_parser("train", help="train the MLP with several optimizers",
-                              description=__doc__.split("\n\n")[0])
+                              description=__doc__.strip())
     p.add_argument("dataset", help="digits, synthetic or mnist")
-    p.add_argument("--optimizers", default="adam", help="comma-separated registry names")
-    p.add_argument("--epochs", type=int, default=30)
-    p.add_argument("--out", type=Path, default=Path("train-out"), help="results folder")
-    p.add_argument("--batch-size", type=int, default=32)
-    p.add_argument("--lr", default="", help="one rate for all, or name=rate,... "
+    p.add_argument("--optimizers", default="adam", metavar="NAMES",
+                   help="optimizers, comma-separated: names from `coreopt list` or chains "
+                        "of wrappers: adam,momentum,sam:momentum,ema(momentum=0.999):adam")
+    p.add_argument("--epochs", type=int, default=30, metavar="N",
+                   help="passes over the training split")
+    p.add_argument("--out", type=Path, default=Path("train-out"), metavar="DIR",
+                   help="results folder")
+    p.add_argument("--batch-size", type=int, default=32, metavar="N",
+                   help="examples per training step")
+    p.add_argument("--lr", default="", metavar="RATES",
+                   help="one rate for all (0.01), or name=rate,... (adam=1e-3,lion=1e-4) "
                    f"(defaults: {', '.join(f'{k}={v:g}' for k, v in DEFAULT_RATES.items())}, "
                    "else the optimizer's own)")
-    p.add_argument("--hidden", default="128", help="hidden widths, comma-separated")
+    p.add_argument("--hidden", default="128", metavar="WIDTHS",
+                   help="hidden layer widths, comma-separated: 256,128")
     p.add_argument("--seed", type=int, default=0, help="weights, split and data order")
-    p.add_argument("--strategy", default="none", help="none, mirrored or multiworker")
-    p.add_argument("--replicas", type=int, default=1,
+    p.add_argument("--strategy", default="none",
+                   help="tf.distribute strategy: none, mirrored or multiworker")
+    p.add_argument("--replicas", type=int, default=1, metavar="N",
                    help="logical CPU devices for --strategy mirrored")
-    p.add_argument("--logdir", type=Path, default=None, help="TensorBoard folder")
+    p.add_argument("--logdir", type=Path, default=None, metavar="DIR",
+                   help="TensorBoard folder (default: none, no TensorBoard scalars)")
     p.add_argument("--resume", action="store_true", help="continue DIR/checkpoints")
-    p.add_argument("--checkpoint-every", type=int, default=200, help="steps")
-    p.add_argument("--mnist-path", default=None, help="local mnist.npz (Keras's format)")
+    p.add_argument("--checkpoint-every", type=int, default=200, metavar="STEPS",
+                   help="training steps between checkpoints")
+    p.add_argument("--mnist-path", default=None, metavar="FILE",
+                   help="local mnist.npz in Keras's format (default: Keras's cache, "
+                        "$KERAS_HOME/datasets/mnist.npz; nothing is downloaded)")
     p.add_argument("--quiet", action="store_true", help="no progress output")
     p.set_defaults(run=run)
     return p
 
 
 def parse_rates(text: str, names: list[str]) -> dict:
-    """The learning rate of each optimizer from `--lr` ("0.01" or "adam=1e-3,lion=1e-4")."""
+    """The learning rate of each optimizer from `--lr` ("0.01" or "adam=1e-3,sam:gd=0.1").
+
+    `names` are canonical chain names; a key of `--lr` may be any spelling of
+    one of them. None: the name's own rate, or the optimizer's default.
+    """
+    from coreopt.core import chains
+
     rates = {}
-    for part in filter(None, (s.strip() for s in text.split(","))):
+    for part in chains.split_top(text, ","):
         key, _, value = part.rpartition("=")
         try:
             rate = float(value)
@@ -62,24 +88,44 @@ def parse_rates(text: str, names: list[str]) -> dict:
             raise ValueError(f"--lr: {part!r} is not a number or name=number.") from None
         if not rate >= 0:
             raise ValueError(f"--lr: the learning rate must be >= 0; received {part!r}.")
-        if key and key not in names:
-            raise ValueError(f"--lr: {key!r} is not among --optimizers ({', '.join(names)}).")
+        if key:
+            key = _known(key, names)
         for name in ([key] if key else names):
             rates[name] = rate
-    return {name: rates.get(name, DEFAULT_RATES.get(name)) for name in names}
+    return {name: rates.get(name, default_rate(name)) for name in names}
+
+
+def _known(key: str, names: list[str]) -> str:
+    from coreopt.core import chains
+
+    try:
+        found = chains.canonical(key)
+    except ValueError:
+        found = None
+    if found not in names:
+        raise ValueError(f"--lr: {key!r} is not among --optimizers ({', '.join(names)}).")
+    return found
+
+
+def default_rate(name: str):
+    """DEFAULT_RATES of the chain `name`, else of the chain without parameters, else of its
+    innermost optimizer; None (its own) when the name sets `learning_rate` itself."""
+    from coreopt.core import chains
+
+    bare, flat = chains.resolve(name)
+    if "learning_rate" in flat:
+        return None
+    for key in (name, bare, bare.rpartition(":")[2]):
+        if key in DEFAULT_RATES:
+            return DEFAULT_RATES[key]
+    return None
 
 
 def _check(args):
-    """Checks every argument; returns (optimizer names, hidden widths)."""
-    import coreopt
+    """Checks every argument; returns (canonical optimizer names, hidden widths)."""
     from coreopt.train import distribute
 
-    names = [n.strip() for n in args.optimizers.split(",") if n.strip()]
-    if not names:
-        raise ValueError("--optimizers: give at least one optimizer name.")
-    names = [coreopt.entry(n).name for n in names]
-    if len(set(names)) != len(names):
-        raise ValueError(f"--optimizers: a name is repeated in {args.optimizers!r}.")
+    names = _names(args.optimizers)
     if args.epochs < 1:
         raise ValueError(f"--epochs must be >= 1; received {args.epochs}.")
     if args.strategy not in distribute.STRATEGIES:
@@ -96,6 +142,31 @@ def _check(args):
     return names, hidden
 
 
+def _names(text: str) -> list[str]:
+    """The canonical chain names of `--optimizers`, split at commas outside parentheses."""
+    from coreopt.core import chains
+    from coreopt.train import loop
+
+    try:
+        names = [chains.canonical(n) for n in chains.split_top(text, ",")]
+    except ValueError as err:
+        raise ValueError(f"--optimizers: {err}") from None
+    if not names:
+        raise ValueError("--optimizers: give at least one optimizer name.")
+    if len(set(names)) != len(names):
+        raise ValueError(f"--optimizers: a name is repeated in {text!r}.")
+    if len({loop.folder_name(n) for n in names}) != len(names):
+        raise ValueError(f"--optimizers: two names of {text!r} share a folder name.")
+    return names
+
+
+def _folder(args, name) -> Path:
+    """DIR/checkpoints/<the chain's folder name>."""
+    from coreopt.train import loop
+
+    return args.out / "checkpoints" / loop.folder_name(name)
+
+
 def _check_folders(args, names, meta):
     """Out, log and checkpoint folders: writable, no results lost, resumable if asked."""
     from coreopt.train import loop
@@ -110,7 +181,7 @@ def _check_folders(args, names, meta):
     import tensorflow as tf
 
     for name in names:
-        folder = args.out / "checkpoints" / name
+        folder = _folder(args, name)
         found = tf.train.latest_checkpoint(str(folder)) if folder.is_dir() else None
         if args.resume and found:
             loop.check_meta(folder, meta[name])
@@ -129,7 +200,10 @@ def _make(name, rate, sizes, seed, strategy):
 
     scope = strategy.scope() if strategy is not None else _Null()
     with scope:
-        opt = coreopt.get(name, **({} if rate is None else {"learning_rate": rate}))
+        try:
+            opt = coreopt.get(name, **({} if rate is None else {"learning_rate": rate}))
+        except TypeError as err:  # a hyperparameter the chain's spec does not know
+            raise ValueError(f"--optimizers: {name!r}: {err}") from None
         return MLP(sizes, seed=seed), opt
 
 
@@ -174,14 +248,14 @@ def _run(args) -> int:
 
 
 def _train_one(args, name, mlp, opt, split, strategy, meta):
-    from coreopt.train.loop import Trainer
+    from coreopt.train.loop import Trainer, folder_name
 
     if not args.quiet:
         print(f"{name}: {opt!r}", file=sys.stderr)
     trainer = Trainer(
         mlp, opt, split, batch_size=args.batch_size, seed=args.seed, strategy=strategy,
-        logdir=None if args.logdir is None else args.logdir / name,
-        checkpoint_dir=args.out / "checkpoints" / name,
+        logdir=None if args.logdir is None else args.logdir / folder_name(name),
+        checkpoint_dir=_folder(args, name),
         checkpoint_every=args.checkpoint_every, meta=meta, verbose=0 if args.quiet else 1,
     )
     return trainer.fit(args.epochs, resume=args.resume and trainer_has_checkpoint(args, name))
@@ -190,7 +264,7 @@ def _train_one(args, name, mlp, opt, split, strategy, meta):
 def trainer_has_checkpoint(args, name) -> bool:
     import tensorflow as tf
 
-    folder = args.out / "checkpoints" / name
+    folder = _folder(args, name)
     return folder.is_dir() and tf.train.latest_checkpoint(str(folder)) is not None
 
 
@@ -198,8 +272,9 @@ def _write_results(args, histories, split, sizes, rates):
     from coreopt.plots import training
 
     rows = training.history_rows(histories)
+    fields = list(dict.fromkeys(key for row in rows for key in row))  # "test_weights": EMA only
     buffer = io.StringIO()
-    writer = csv.DictWriter(buffer, fieldnames=list(rows[0]), lineterminator="\n")
+    writer = csv.DictWriter(buffer, fieldnames=fields, restval="", lineterminator="\n")
     writer.writeheader()
     writer.writerows(rows)
     _write(args.out / "history.csv", buffer.getvalue())
@@ -215,7 +290,7 @@ def _write_results(args, histories, split, sizes, rates):
 def _report(args, histories, split, sizes, rates) -> str:
     from coreopt.plots import training
 
-    rate_text = ", ".join(f"{n} {'default' if r is None else f'{r:g}'}" for n, r in rates.items())
+    rate_text = ", ".join(f"{n} {_rate_text(n, r)}" for n, r in rates.items())
     return "\n".join([
         f"# Training the MLP on {split.name}",
         "",
@@ -225,6 +300,7 @@ def _report(args, histories, split, sizes, rates) -> str:
         f"- batch size {args.batch_size}, {args.epochs} epochs, data seed {args.seed}, "
         f"strategy {args.strategy}",
         f"- learning rates: {rate_text}",
+        f"- evaluation: {_evaluation_text(histories)}",
         "",
         "## Summary",
         "",
@@ -239,6 +315,27 @@ def _report(args, histories, split, sizes, rates) -> str:
         "",
         training.epoch_table(histories),
     ])
+
+
+def _rate_text(name: str, rate) -> str:
+    from coreopt.core import chains
+
+    if rate is not None:
+        return f"{rate:g}"
+    return "as named" if "learning_rate" in chains.resolve(name)[1] else "default"
+
+
+def _evaluation_text(histories) -> str:
+    """Which weights the test figures are of: the EMA's averages, or the trained ones."""
+    from coreopt.train import loop
+
+    averaged = [n for n, h in histories.items() if h and h[-1].get("test_weights") == loop.AVERAGED]
+    if not averaged:
+        return "test loss and accuracy of the trained weights"
+    others = [n for n in histories if n not in averaged]
+    text = (f"test loss and accuracy of {', '.join(averaged)} on the EMA's averaged weights "
+            "(swapped in for each evaluation; training goes on from the trained weights)")
+    return text + (f"; of {', '.join(others)} on the trained weights" if others else "")
 
 
 def _write(path: Path, text: str) -> None:

@@ -78,18 +78,25 @@ def register(name: str, *, description: str, aliases=()):
     return decorate
 
 
+def _load_all():
+    """Imports the optimizers, then the wrappers, once: every built-in name is registered
+    whatever was imported first (`import coreopt` itself imports neither)."""
+    import coreopt.optimizers  # noqa: F401
+    import coreopt.wrappers  # noqa: F401
+
+
 def names(kind: str = "optimizer") -> list[str]:
     """The registered names (no aliases), in registration order.
 
     Args:
-        kind: "optimizer" (the default), "wrapper" or "all".
+        kind: "optimizer" (the default), "wrapper" or "all" (optimizers, then wrappers).
     """
+    _load_all()
     if kind not in ("optimizer", "wrapper", "all"):
         raise ValueError(f"`kind` must be 'optimizer', 'wrapper' or 'all'; received {kind!r}.")
-    table = _TABLE.names()
     if kind == "all":
-        return table
-    return [n for n in table if _TABLE.get(n).wrapper == (kind == "wrapper")]
+        return [*names("optimizer"), *names("wrapper")]
+    return [n for n in _TABLE.names() if _TABLE.get(n).wrapper == (kind == "wrapper")]
 
 
 def entry(name: str) -> Entry:
@@ -98,6 +105,7 @@ def entry(name: str) -> Entry:
     Raises:
         ValueError: for an unknown name, with the closest registered names.
     """
+    _load_all()
     return _TABLE.get(name)
 
 
