@@ -64,6 +64,13 @@ class KerasOptimizer(keras.optimizers.Optimizer):
         if not isinstance(optimizer, Optimizer):
             raise TypeError(f"`optimizer` must be a coreopt optimizer; received "
                             f"{type(optimizer).__name__}.")
+        if optimizer.chain_needs_closure:
+            raise TypeError(
+                f"KerasOptimizer cannot run {optimizer.chain_name!r}: it evaluates the gradient "
+                "more than once and needs the loss, which a Keras optimizer never sees. Train "
+                "with `coreopt.train.sam_fit.ClosureModel(model, optimizer)`, or call "
+                "`coreopt.train.sam_fit.closure_train_step(self, optimizer, data)` from your "
+                "model's `train_step`.")
         if learning_rate is None:
             learning_rate = _keras_learning_rate(optimizer)
         kwargs.setdefault("name", f"coreopt_{optimizer.registry_name or 'optimizer'}")
@@ -89,7 +96,7 @@ class KerasOptimizer(keras.optimizers.Optimizer):
             value = var.value if isinstance(var, keras.Variable) else var
             base = var.name.replace("/", "_").replace(":", "_")
             with strategy.extended.colocate_vars_with(value):
-                init = self.inner.init_slots(tf.convert_to_tensor(value))
+                init = self.inner.init_slots(value)  # the variable: masks and routes read its name
                 self._slots.append(self._variables_for(init, base))
         self._state = self._variables_for(self.inner.init_state(), "coreopt_state")
 
@@ -117,6 +124,30 @@ class KerasOptimizer(keras.optimizers.Optimizer):
         state = tf.nest.map_structure(_value_of, self._state)
         update_local_copies(strategy, self._coreopt_step, grads, variables, slots, state,
                             {"learning_rate": lr})
+
+    def scale_loss(self, loss):
+        """`loss` times the loss scale of every `LossScale` level of the chain.
+
+        Keras's train step calls this before taking the gradient; the chain's
+        `LossScale` then divides the gradients by the same scale, skips a
+        non-finite step and adapts the scale. The scale is the level's "scale"
+        in this adapter's own state variables (nested as `inner.init_state()`),
+        the one the adapter's steps update; before `build`, the initial scale.
+        A chain without `LossScale` leaves the loss as it is (but for Keras's
+        own `loss_scale_factor`, applied first).
+        """
+        from coreopt.wrappers.loss_scale import LossScale
+
+        loss = tf.convert_to_tensor(super().scale_loss(loss))
+        level, state = self.inner, getattr(self, "_state", None)
+        while isinstance(level, Optimizer):
+            if isinstance(level, LossScale):
+                scale = level.init_state()["scale"] if state is None else _value_of(state["scale"])
+                wide = tf.float64 if loss.dtype == tf.float64 else tf.float32
+                loss = tf.cast(loss, wide) * tf.cast(scale, wide)
+            level = getattr(level, "inner", None) if getattr(level, "wraps", False) else None
+            state = None if state is None or level is None else state["inner"]
+        return loss
 
     def update_step(self, gradient, variable, learning_rate):
         raise NotImplementedError("KerasOptimizer steps all variables at once.")

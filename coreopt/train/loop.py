@@ -1,14 +1,26 @@
 """The training loop: compiled steps, evaluation, history, TensorBoard, checkpoints, resume.
 
 `Trainer(model, optimizer, split, ...)` trains a Core-API model (any
-`tf.Module` called on a batch that returns logits) with any optimizer that
-has the `apply_gradients(grads, vars)` protocol (coreopt's, or Keras's).
+`tf.Module` called on a batch that returns logits) with any coreopt optimizer
+or chain of wrappers (an instance, or a chain name such as "sam:momentum"),
+or any other object with the `apply_gradients(grads, vars)` protocol (Keras's).
 
 * The train step is one `tf.function`; batch loss and hits accumulate in
   variables, so no number comes back to Python until the epoch ends.
+* The gradient is that of `optimizer.scale_loss(loss)` (a `LossScale` chain
+  multiplies by its scale and divides the gradients again; Keras's
+  `LossScaleOptimizer` likewise), the loss recorded unscaled.
+* An optimizer whose `chain_needs_closure` is True (SAM) is stepped inside
+  that compiled step by `minimize(loss_fn, vars)`, `loss_fn` the batch's
+  cross-entropy, the same loss the gradient path differentiates; under a
+  strategy inside `strategy.run`, each replica's share of the global-batch
+  loss (`coreopt.core.distributed.minimize_in_replica` sums the gradients).
 * After each epoch the history gets one record:
   {epoch, step, loss, accuracy, test_loss, test_accuracy, time_s}
   (train figures averaged over the epoch's examples, test on the held-out split).
+  When the chain holds an EMA, the test figures are those of its averaged
+  weights (swapped in by `EMA.swapped` for the evaluation only) and each
+  record also has "test_weights": "ema average".
 * `logdir`: the same figures as TensorBoard scalars (`tf.summary`), by epoch.
 * `checkpoint_dir`: a `tf.train.CheckpointManager` saves model, optimizer,
   step counter, epoch accumulators and history every `checkpoint_every`
@@ -43,6 +55,8 @@ from coreopt.train import distribute
 from coreopt.train.model import accuracy, cross_entropy
 
 META_FILE = "coreopt-meta.json"
+AVERAGED = "ema average"  # a record's "test_weights" when an EMA's averages were evaluated
+FOLDER_MAX = 120  # longest folder name made from a chain name, before its hash
 
 
 class Trainer:
@@ -50,7 +64,9 @@ class Trainer:
 
     Args:
         model: a `tf.Module` mapping a float32 batch to logits.
-        optimizer: an object with `apply_gradients(grads, vars)` (coreopt or Keras).
+        optimizer: a coreopt optimizer or chain, a chain name (built by
+            `coreopt.get`, under the strategy's scope), or another object with
+            `apply_gradients(grads, vars)` (Keras's).
         split: the data (`coreopt.train.data.Split`).
         batch_size: global batch size, in [1, training examples].
         seed: the data order: epoch e is shuffled with seed `seed + e`.
@@ -65,7 +81,8 @@ class Trainer:
         jit_compile: compile the whole train step with XLA (one device only).
 
     Raises:
-        ValueError: for a bad batch size or `checkpoint_every`.
+        ValueError: for a bad batch size or `checkpoint_every`, or an unknown
+            chain name.
         PermissionError: for a log or checkpoint folder that cannot be written.
     """
 
@@ -76,6 +93,7 @@ class Trainer:
         if not isinstance(checkpoint_every, int) or checkpoint_every < 1:
             raise ValueError(f"`checkpoint_every` must be an int >= 1; received "
                              f"{checkpoint_every!r}.")
+        optimizer = as_optimizer(optimizer, strategy)
         self.writes = strategy is None or distribute.is_chief(strategy)
         for folder in (logdir, checkpoint_dir):
             if folder is not None and self.writes:
@@ -86,6 +104,7 @@ class Trainer:
         self.checkpoint_every, self.meta = checkpoint_every, dict(meta or {})
         self.jit_compile = bool(jit_compile) and strategy is None
         self.steps_per_epoch = data_lib.steps_per_epoch(len(split.x_train), self.batch_size)
+        self.averaged = averaging_level(optimizer)
         self._make_state()
         self._train_step = self._compile_train_step()
         self._eval = tf.function(self._evaluate_batch)
@@ -112,13 +131,27 @@ class Trainer:
 
     # ------------------------------------------------------------ compiled steps
     def _loss_and_grads(self, x, y, denominator):
+        """(loss, hits, gradients of the loss as the optimizer's `scale_loss` scales it)."""
+        scale = getattr(self.optimizer, "scale_loss", None) or (lambda loss: loss)
         with tf.GradientTape() as tape:
             logits = self.model(x)
             loss = cross_entropy(logits, y, denominator)
-        grads = tape.gradient(loss, self.variables)
-        hits = tf.reduce_sum(tf.cast(tf.equal(tf.argmax(logits, -1, output_type=y.dtype), y),
-                                     tf.float64))
-        return loss, hits, grads
+            scaled = scale(loss)  # a loss-scaling chain (LossScale) multiplies it
+        grads = tape.gradient(scaled, self.variables)
+        return loss, _hits(logits, y), grads
+
+    def _apply(self, x, y, denominator):
+        """One optimizer step on the batch; (its loss, its hits) at the weights before it."""
+        if not getattr(self.optimizer, "chain_needs_closure", False):
+            loss, hits, grads = self._loss_and_grads(x, y, denominator)
+            self.optimizer.apply_gradients(list(zip(grads, self.variables)))
+            return loss, hits
+        hits = _hits(self.model(x), y)  # at the weights before the step, as above
+
+        def loss_fn():
+            return cross_entropy(self.model(x), y, denominator)
+
+        return self.optimizer.minimize(loss_fn, self.variables), hits
 
     def _accumulate(self, loss, hits, n):
         n = tf.cast(n, tf.float64)
@@ -128,20 +161,14 @@ class Trainer:
     def _compile_train_step(self):
         if self.strategy is None:
             def step(x, y):
-                loss, hits, grads = self._loss_and_grads(x, y, None)
-                self.optimizer.apply_gradients(zip(grads, self.variables))
+                loss, hits = self._apply(x, y, None)
                 self._accumulate(loss, hits, tf.shape(x)[0])
             return tf.function(step, jit_compile=self.jit_compile)
 
         strategy = self.strategy
 
-        def replica(x, y, n):
-            loss, hits, grads = self._loss_and_grads(x, y, n)
-            self.optimizer.apply_gradients(grads, self.variables)
-            return loss, hits
-
         def step(batch, n):
-            loss, hits = strategy.run(replica, args=(*batch, n))
+            loss, hits = strategy.run(self._apply, args=(*batch, n))
             total = strategy.reduce(tf.distribute.ReduceOp.SUM, loss, axis=None)
             hits = strategy.reduce(tf.distribute.ReduceOp.SUM, hits, axis=None)
             self._accumulate(total, hits, n)
@@ -157,10 +184,18 @@ class Trainer:
         logits = self.model(x)
         return cross_entropy(logits, y), accuracy(logits, y)
 
-    def evaluate(self, x, y) -> tuple[float, float]:
-        """(mean loss, accuracy) of the model on (x, y), in one batch."""
-        loss, acc = self._eval(tf.constant(x), tf.constant(y))
-        return float(loss), float(acc)
+    def evaluate(self, x, y, *, averaged: bool = True) -> tuple[float, float]:
+        """(mean loss, accuracy) of the model on (x, y), in one batch.
+
+        When the chain holds an EMA and `averaged` is True, the model is
+        evaluated with the EMA's averaged weights, swapped in for the
+        evaluation only (`EMA.swapped`); else with the trained weights.
+        """
+        scope = self.averaged.swapped(self.variables) if averaged and self.averaged \
+            else _NullScope()
+        with scope:
+            loss, acc = self._eval(tf.constant(x), tf.constant(y))
+            return float(loss), float(acc)
 
     # --------------------------------------------------------------------- fit
     def fit(self, epochs: int, *, resume: bool = False, on_step=None) -> list[dict]:
@@ -221,14 +256,19 @@ class Trainer:
                 on_step(int(self.step.numpy()))
         loss_sum, hits, seen = self.sums.numpy()
         test_loss, test_acc = self.evaluate(self.split.x_test, self.split.y_test)
-        return {"epoch": epoch + 1, "step": int(self.step.numpy()), "loss": float(loss_sum / seen),
-                "accuracy": float(hits / seen), "test_loss": test_loss, "test_accuracy": test_acc,
-                "time_s": time.perf_counter() - start}
+        record = {"epoch": epoch + 1, "step": int(self.step.numpy()),
+                  "loss": float(loss_sum / seen), "accuracy": float(hits / seen),
+                  "test_loss": test_loss, "test_accuracy": test_acc,
+                  "time_s": time.perf_counter() - start}
+        if self.averaged is not None:
+            record["test_weights"] = AVERAGED
+        return record
 
     def _report(self, record, epochs, writer):
         if self.verbose:
+            which = f" ({record['test_weights']})" if "test_weights" in record else ""
             print(f"\repoch {record['epoch']}/{epochs}  loss {record['loss']:.4f}  "
-                  f"acc {record['accuracy']:.4f}  test loss {record['test_loss']:.4f}  "
+                  f"acc {record['accuracy']:.4f}  test{which} loss {record['test_loss']:.4f}  "
                   f"test acc {record['test_accuracy']:.4f}  {record['time_s']:.2f} s",
                   file=sys.stderr, flush=True)
         if writer is not None:
@@ -266,6 +306,76 @@ class Trainer:
         elif self.writes:
             write_json(folder / META_FILE, self.meta)
         return manager
+
+
+def as_optimizer(optimizer, strategy=None):
+    """`optimizer` itself, or the chain a name names built under `strategy`'s scope.
+
+    Raises:
+        ValueError: for an unknown name or a bad chain (`coreopt.core.chains.parse`).
+    """
+    if not isinstance(optimizer, str):
+        return optimizer
+    import coreopt
+
+    with strategy.scope() if strategy is not None else _NullScope():
+        return coreopt.get(optimizer)
+
+
+def averaging_level(optimizer):
+    """The outermost level of a chain with `swapped(variables)` (an EMA), or None."""
+    level = optimizer
+    while level is not None:
+        if callable(getattr(level, "swapped", None)):
+            return level
+        level = getattr(level, "inner", None) if getattr(level, "wraps", False) else None
+    return None
+
+
+def folder_name(name: str) -> str:
+    """A folder name, safe on every file system, for the optimizer or chain `name`.
+
+    Each part of the chain (`coreopt.core.chains.parse`: registry names for
+    aliases) is its name followed by ".key=value" for each hyperparameter given
+    in the name, and the parts are joined by "+":
+
+        "adam"                                  -> "adam"
+        "sam:momentum"                          -> "sam+momentum"
+        "EMA( momentum = 0.999 ):adam"          -> "ema.momentum=0.999+adam"
+        "sam(rho=0.1, adaptive=True):momentum"  -> "sam.rho=0.1.adaptive=True+momentum"
+
+    so a folder name uses letters, digits and "._=+-" only, and distinct chains
+    get distinct folders. A value that is not a number or a boolean is written
+    "_", and a name longer than `FOLDER_MAX` is cut there; either way the
+    folder name then ends with "-" and the first 8 hex digits of the SHA-1 of
+    the canonical name (`chains.canonical`), which keeps it distinct.
+
+    Raises:
+        ValueError: for a name that is not a valid chain.
+    """
+    import hashlib
+
+    from coreopt.core import chains
+
+    plain = True
+    parts = []
+    for part, params in chains.parse(name):
+        for key, value in params.items():
+            shown = repr(value) if isinstance(value, (bool, int, float)) else "_"
+            plain = plain and shown != "_"
+            part += f".{key}={shown}"
+        parts.append(part)
+    text = "+".join(parts)
+    if plain and len(text) <= FOLDER_MAX:
+        return text
+    digest = hashlib.sha1(chains.canonical(name).encode()).hexdigest()[:8]
+    return f"{text[:FOLDER_MAX]}-{digest}"
+
+
+def _hits(logits, labels):
+    """The number of rows whose largest logit is the label, as a float64 scalar."""
+    hits = tf.equal(tf.argmax(logits, -1, output_type=labels.dtype), labels)
+    return tf.reduce_sum(tf.cast(hits, tf.float64))
 
 
 def scalar_summary(tag: str, value: float, step: int) -> None:

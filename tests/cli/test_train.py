@@ -6,6 +6,7 @@ import json
 import pytest
 
 from coreopt.cli.main import main
+from coreopt.cli.train import parse_rates
 
 
 def _train(tmp_path, *extra, out="out"):
@@ -62,6 +63,11 @@ def test_resume_continues_to_the_same_history(tmp_path):
     (["--lr", "lion=0.1"], "'lion' is not among --optimizers"),
     (["--strategy", "ring"], "--strategy must be one of"),
     (["--epochs", "0"], "--epochs must be >= 1"),
+    (["--optimizers", "ema(momentum=0.9:adam"], "--optimizers: unbalanced parentheses"),
+    (["--optimizers", "adam:ema"], "'adam' cannot be the outer part"),
+    (["--optimizers", "adam,ema:adam,Adam"], "a name is repeated"),
+    (["--optimizers", "ema(mom=0.9):adam"], "'ema(mom=0.9):adam': EMA got an unknown argument"),
+    (["--optimizers", "ema:adam", "--lr", "adam=0.1"], "'adam' is not among --optimizers"),
 ])
 def test_bad_input_is_refused_before_writing(tmp_path, capsys, args, message):
     assert _train(tmp_path, *args) == 2
@@ -98,3 +104,57 @@ def test_results_and_mismatched_checkpoints_are_kept(tmp_path, capsys):
     assert _train(tmp_path, "--epochs", "2", "--resume", "--lr", "0.5") == 2
     assert "config: checkpoint has" in capsys.readouterr().err
     assert (tmp_path / "out" / "report.md").read_text() == report
+
+
+CHAINS = "adam,sam:momentum,EMA(momentum=0.9):adam,lookahead:adam"
+CANONICAL = ["adam", "sam:momentum", "ema(momentum=0.9):adam", "lookahead:adam"]
+FOLDERS = {"adam", "sam+momentum", "ema.momentum=0.9+adam", "lookahead+adam"}
+
+
+def test_chains_train_side_by_side_and_resume(tmp_path):
+    assert _train(tmp_path, "--optimizers", CHAINS, "--epochs", "1",
+                  "--logdir", str(tmp_path / "logs")) == 0
+    out = tmp_path / "out"
+    assert list(_history(out)) == CANONICAL
+    assert {p.name for p in (out / "checkpoints").iterdir()} == FOLDERS
+    assert {p.name for p in (tmp_path / "logs").iterdir()} == FOLDERS
+    rows = list(csv.DictReader((out / "history.csv").open()))
+    assert {r["optimizer"]: r["test_weights"] for r in rows} == {
+        "adam": "", "sam:momentum": "", "ema(momentum=0.9):adam": "ema average",
+        "lookahead:adam": ""}
+    report = (out / "report.md").read_text()
+    for name in CANONICAL:
+        assert f"| {name} | 1 |" in report
+    assert "sam:momentum 0.05, ema(momentum=0.9):adam 0.001, lookahead:adam 0.002" in report
+    assert ("ema(momentum=0.9):adam on the EMA's averaged weights" in report
+            and "of adam, sam:momentum, lookahead:adam on the trained weights" in report)
+    assert _train(tmp_path, "--optimizers", CHAINS, "--epochs", "2", "--resume") == 0
+    assert [len(h) for h in _history(out).values()] == [2, 2, 2, 2]
+
+
+def test_a_sam_chain_trains_under_a_strategy(tmp_path):
+    assert _train(tmp_path, "--optimizers", "sam:momentum", "--epochs", "1",
+                  "--strategy", "mirrored") == 0
+    assert _history(tmp_path / "out")["sam:momentum"][0]["step"] == 12
+
+
+def test_rates_of_chains():
+    names = ["ema(momentum=0.9):adam", "sam:momentum", "lookahead:adam",
+             "adam(learning_rate=0.5)", "clip_by_norm(clipnorm=1.0):lion", "ema:adagrad"]
+    assert parse_rates("EMA( momentum=0.9 ):adam=0.01,sam:momentum=0.1", names) == {
+        "ema(momentum=0.9):adam": 0.01, "sam:momentum": 0.1, "lookahead:adam": 2e-3,
+        "adam(learning_rate=0.5)": None, "clip_by_norm(clipnorm=1.0):lion": 3e-4,
+        "ema:adagrad": 0.05}
+    assert parse_rates("adam(learning_rate=0.5)=0.2", names)["adam(learning_rate=0.5)"] == 0.2
+    assert set(parse_rates("0.3", names).values()) == {0.3}
+
+
+@pytest.mark.slow
+def test_chains_reach_97_percent_test_accuracy(tmp_path):
+    """A shorter run than the documented 30 epochs at the default rates: higher rates."""
+    assert main(["train", "digits", "--out", str(tmp_path / "out"), "--quiet",
+                 "--optimizers", "adam,sam:momentum,ema:adam,lookahead:adam", "--epochs", "15",
+                 "--lr", "adam=3e-3,sam:momentum=0.1,ema:adam=3e-3,lookahead:adam=6e-3"]) == 0
+    final = {n: h[-1]["test_accuracy"] for n, h in _history(tmp_path / "out").items()}
+    assert list(final) == ["adam", "sam:momentum", "ema:adam", "lookahead:adam"]
+    assert min(final.values()) >= 0.97, final

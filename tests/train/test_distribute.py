@@ -93,6 +93,18 @@ def test_mirrored_two_cpus_equals_one_device(tmp_path, single_device):
     _assert_matches_oracle(weights, single_device)
 
 
+def test_sam_chain_on_two_cpus_equals_one_device(tmp_path):
+    """The Trainer steps SAM by `minimize` in `strategy.run`: both gradients are global."""
+    out = tmp_path / "sam.npz"
+    code, err = _finish(_spawn(["mirrored-sam", str(out)]))
+    assert code == 0, err[-3000:]
+    weights, steps, replicas, copies_equal = _load(out)
+    expected, expected_steps, _ = worker.train(None, worker.SAM_CHAIN, None)
+    assert replicas == 2 and copies_equal and steps == expected_steps == 46
+    initial = [v.numpy() for v in worker.model.MLP(worker.SIZES, seed=0).trainable_variables]
+    _assert_matches_oracle(weights, (expected, expected_steps, initial))
+
+
 def test_keras_adapter_in_fit_under_mirrored_equals_one_device(tmp_path):
     out = tmp_path / "keras.npz"
     code, err = _finish(_spawn(["keras-mirrored", str(out)]))

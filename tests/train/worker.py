@@ -1,10 +1,13 @@
 """Trains the digits MLP for the distribution tests; run as a script in a subprocess.
 
-    python tests/train/worker.py {none|mirrored|keras-mirrored|multiworker} OUT.npz [TIMEOUT]
+    python tests/train/worker.py {none|mirrored|mirrored-sam|keras-mirrored|multiworker} \
+        OUT.npz [TIMEOUT]
 
-"mirrored" splits the CPU into two logical devices first ("keras-mirrored"
-then trains a Keras model by `model.fit` with the adapter); "multiworker"
-reads its cluster from TF_CONFIG. Writes the final weights and step counter.
+"mirrored" splits the CPU into two logical devices first ("mirrored-sam"
+then trains with the SAM chain `SAM_CHAIN`, stepped by `minimize`;
+"keras-mirrored" trains a Keras model by `model.fit` with the adapter);
+"multiworker" reads its cluster from TF_CONFIG. Writes the final weights and
+step counter.
 """
 
 from __future__ import annotations
@@ -14,6 +17,7 @@ import os
 import sys
 
 import numpy as np
+import tensorflow as tf
 
 import coreopt
 from coreopt.train import data, distribute, loop, model
@@ -21,21 +25,26 @@ from coreopt.train import data, distribute, loop, model
 SIZES = [64, 32, 10]
 BATCH = 64
 EPOCHS = 2
+SAM_CHAIN = "sam(rho=0.1):momentum(learning_rate=0.05, momentum=0.9)"
 
 
 def train(strategy=None, optimizer="adam", learning_rate=1e-2):
-    """Final weights, the optimizer's step, and whether all local copies agree."""
+    """Final weights, the optimizer's step, and whether all local copies agree.
+
+    `learning_rate` None: the one `optimizer` names.
+    """
     split = data.load("digits")
     scope = strategy.scope() if strategy is not None else _Null()
     with scope:
         mlp = model.MLP(SIZES, seed=0)
-        opt = coreopt.get(optimizer, learning_rate=learning_rate)
+        rate = {} if learning_rate is None else {"learning_rate": learning_rate}
+        opt = coreopt.get(optimizer, **rate)
     trainer = loop.Trainer(mlp, opt, split, batch_size=BATCH, seed=1, strategy=strategy,
                            verbose=0)
     trainer.fit(EPOCHS)
     replicas = strategy.num_replicas_in_sync if strategy is not None else 1
     local = len(_copies(strategy, mlp.trainable_variables[0]))
-    slots = [opt.get_slot(v, k) for v in mlp.trainable_variables for k in ("m", "v")]
+    slots = [s for v in mlp.trainable_variables for s in tf.nest.flatten(opt.slot_variables(v))]
     # Slots live beside the variables (mirrored under the scope), and all copies agree.
     copies_equal = all(len(_copies(strategy, s)) == local for s in slots) and all(
         all(np.array_equal(c.numpy(), v.numpy()) for c in _copies(strategy, v))
@@ -83,7 +92,7 @@ class _Null:
 def main(argv):
     kind, out = argv[0], argv[1]
     timeout = float(argv[2]) if len(argv) > 2 else 60.0
-    if kind in ("mirrored", "keras-mirrored"):
+    if kind in ("mirrored", "mirrored-sam", "keras-mirrored"):
         distribute.split_logical_cpus(2)
         import tensorflow as tf
 
@@ -94,7 +103,8 @@ def main(argv):
             return 0
     else:
         strategy = distribute.make_strategy(kind, timeout_s=timeout)
-    weights, steps, copies_equal = train(strategy)
+    sam = kind == "mirrored-sam"
+    weights, steps, copies_equal = train(strategy, *((SAM_CHAIN, None) if sam else ()))
     replicas = strategy.num_replicas_in_sync if strategy is not None else 1
     np.savez(out, *weights, steps=steps, replicas=replicas, copies_equal=copies_equal)
     return 0
