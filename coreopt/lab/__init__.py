@@ -7,6 +7,12 @@
     Run, to_frame      the records, and a DataFrame of them
     surface            a 1-D or 2-D function's values on a grid, for plots
     fair.tune          every optimizer's learning rate by one stated rule, batched
+
+Every entry point takes the optimizer one way (a registered or chain name, a
+class, or a configured instance: `coreopt.lab.inputs`) and the start one way
+(`init=`). Inside: `inputs` reads the arguments, `grid` plans the runs,
+`execute` runs them (`batched` compiles a chunk, `single` runs one), `sweeps`
+returns the results and `store` keeps them on disk.
 """
 
 from coreopt.lab import fair

@@ -50,14 +50,18 @@ class FairChoice:
     runs: dict = dataclasses.field(repr=False, default_factory=dict)
 
 
-def tune(optimizers, function, init=None, *, max_iters=2000, low=1e-4, high=1.0,
+def tune(optimizers, function, init=None, *, config=None, max_iters=2000, low=1e-4, high=1.0,
          grid_size=64, dtype="float32", keep_paths=False) -> FairChoice:
     """Picks each optimizer's learning rate by the module's rule, in one batched sweep.
 
     Args:
-        optimizers: registered names ("gd,adam" or a list).
+        optimizers: one optimizer or several ("gd,adam" or a list): registered
+            or chain names, classes, configured coreopt instances (see
+            `coreopt.lab.inputs`).
         function: a `coreopt.functions` name or function.
         init: the common start (default: the function's own).
+        config: the other hyperparameters, one value each, as a grid reads them
+            (`{"momentum": {"momentum": 0.9}}`: for the optimizer `momentum` only).
         max_iters: the horizon: the steps that will be plotted, >= 1.
         low, high: the range of learning rates, 0 < low < high.
         grid_size: rates in the log grid, >= 2.
@@ -71,11 +75,12 @@ def tune(optimizers, function, init=None, *, max_iters=2000, low=1e-4, high=1.0,
             or grid_size < 2:
         raise ValueError(f"need 0 < low < high and an int grid_size >= 2; received low={low!r}, "
                          f"high={high!r}, grid_size={grid_size!r}.")
+    config = grids.other_hyperparameters(config, "tuned")
     f = grids.function(function)
     rates = [float(r) for r in np.geomspace(low, high, grid_size)]
-    found = sweep_runs(optimizers, f, {"learning_rate": rates},
-                       starts=None if init is None else [init], max_iters=max_iters,
-                       dtype=dtype, keep_paths=keep_paths)
+    grid = {**config, "learning_rate": rates}
+    found = sweep_runs(optimizers, f, grid, init=None if init is None else [init],
+                       max_iters=max_iters, dtype=dtype, keep_paths=keep_paths)
     table = to_frame(found)
     score = table["final_loss"] if f.minimum is None else table["final_loss"] - f.minimum
     table = table.assign(score=score)
@@ -91,5 +96,13 @@ def tune(optimizers, function, init=None, *, max_iters=2000, low=1e-4, high=1.0,
     caption = (f"Each optimizer's learning rate: the one with the smallest {measure} after "
                f"{max_iters} steps among {grid_size} log-spaced rates in [{low:g}, {high:g}] "
                "(diverged runs excluded, ties to the smaller rate), from the same start, "
-               "without gradient clipping.")
+               f"{_clipping(chosen)}.")
     return FairChoice(chosen, gaps, caption, table, picked)
+
+
+def _clipping(names) -> str:
+    """The caption's words on clipping: none, unless a chain given clips."""
+    clipped = [n for n in names if "clip_by" in n]
+    if not clipped:
+        return "without gradient clipping"
+    return f"without gradient clipping but in {', '.join(clipped)}, whose chain clips"

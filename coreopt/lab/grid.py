@@ -1,9 +1,22 @@
 """From a sweep's arguments to the list of runs it stands for, checked.
 
 optimizers x hyperparameter grid x functions x starting points x seeds, each
-run a `Spec`. Every grid value is checked by the optimizer's own constructor
-before anything runs, so an out-of-range value fails at once with the
-optimizer's message.
+run a `Spec`. A grid reads one way only:
+
+    {"learning_rate": [1e-3, 1e-2],          a list or a scalar: a hyperparameter,
+     "momentum": {"momentum": [0.5, 0.9]}}   a dict: the grid of one optimizer
+
+A shared key applies to every optimizer of the sweep that has that
+hyperparameter; a dict under an optimizer's name extends the shared keys for
+it and overrides them. Every grid value is checked by the optimizer's own
+constructor before anything runs, so an out-of-range value fails at once with
+the optimizer's message.
+
+Example:
+    >>> from coreopt.lab.inputs import resolve
+    >>> grid = {"learning_rate": 0.1, "momentum": {"momentum": [0.5, 0.9]}}
+    >>> grid_for(resolve("momentum"), grid, [resolve("momentum"), resolve("gd")])
+    {'learning_rate': [0.1], 'momentum': [0.5, 0.9]}
 """
 
 from __future__ import annotations
@@ -15,7 +28,12 @@ import itertools
 
 import numpy as np
 
+from coreopt.lab.inputs import PLAIN, resolve_all, split_names
 from coreopt.lab.records import key_prefix, run_keys
+
+__all__ = ["Spec", "build", "configs", "defaults", "expand", "function", "grid_for",
+           "group_key", "one_value_each", "other_hyperparameters", "split_names", "starts_for",
+           "unbatchable"]
 
 
 @dataclasses.dataclass
@@ -79,59 +97,164 @@ def _named_function(name: str):
     return functions.resolve(name)
 
 
-def split_names(value) -> list:
-    """"gd,adam" or ["gd", "adam"] -> ["gd", "adam"]; other items pass through."""
-    if isinstance(value, str):
-        return [v.strip() for v in value.split(",") if v.strip()]
-    if isinstance(value, (list, tuple)):
-        return list(value)
-    return [value]
+def grid_for(choice, grid, choices) -> dict:
+    """The grid of one optimizer of a sweep: hyperparameter -> list of values.
+
+    Args:
+        choice: the optimizer (`coreopt.lab.inputs.Choice`).
+        grid: the sweep's grid (see the module docstring), or None.
+        choices: every optimizer of the sweep (to check the grid's keys).
+
+    Returns:
+        The shared keys `choice` has, then its own dict's, values as lists.
+
+    Raises:
+        ValueError: a key that is neither an optimizer of the sweep (given a
+            dict) nor a hyperparameter of any, named with the accepted names.
+    """
+    grid = dict(grid or {})
+    own = {}
+    for key, value in grid.items():
+        if isinstance(value, dict):
+            names = [c.label for c in choices if _same_name(key, c.label)]
+            if not names:
+                raise ValueError(_unknown(key, choices, optimizer=True))
+            if _same_name(key, choice.label):
+                own.update(value)
+        elif not any(key in _flat_defaults(c) for c in choices):
+            raise ValueError(_unknown(key, choices, optimizer=False))
+    mine = _flat_defaults(choice)
+    shared = {k: v for k, v in grid.items() if not isinstance(v, dict) and k in mine}
+    return {k: _values(k, v) for k, v in {**shared, **own}.items()}
 
 
-def optimizers(items) -> list:
-    """Registry or chain names (canonical) and user classes; instances are refused."""
+def _same_name(key, label) -> bool:
+    """`key` names the optimizer `label` (as written, or after canonicalizing)."""
+    if key == label:
+        return True
     from coreopt.core import chains
 
-    out = []
-    for item in split_names(items):
-        if isinstance(item, str):
-            out.append(chains.canonical(item))
-        elif isinstance(item, type) and callable(getattr(item, "apply_gradients", None)):
-            out.append(item)
-        else:
-            raise TypeError(
-                "each optimizer must be a registered name or a class with "
-                f"`apply_gradients(grads, vars)` (built anew for every run); received {item!r}."
-            )
-    if not out:
-        raise ValueError("`optimizers` is empty.")
-    return out
+    try:
+        return chains.canonical(key) == label
+    except ValueError:
+        return False
 
 
-def grid_for(optimizer, grid, all_names) -> dict:
-    """The grid of one optimizer: the shared grid, or its own entry."""
-    grid = dict(grid or {})
-    name = optimizer if isinstance(optimizer, str) else optimizer.__name__
-    if any(k in all_names for k in grid):
-        grid = dict(grid.get(name, {}))
-    return {k: list(np.atleast_1d(v).tolist()) if not isinstance(v, (list, tuple)) else list(v)
-            for k, v in grid.items()}
+def _unknown(key, choices, optimizer: bool) -> str:
+    labels = ", ".join(repr(c.label) for c in choices)
+    hyper = sorted({k for c in choices for k in _flat_defaults(c)})
+    if optimizer:
+        return (f"the grid key {key!r} holds a dict, so it names an optimizer, and this sweep "
+                f"has none of that name; its optimizers: {labels}.")
+    return (f"the grid key {key!r} names no optimizer of this sweep and no hyperparameter of "
+            f"one. Hyperparameters (a list or one value): {', '.join(hyper)}; optimizers (a "
+            f"dict: that optimizer's own grid): {labels}.")
 
 
-def configs(optimizer, grid: dict) -> list:
-    """Every full config of the grid, after checking each value."""
-    base = defaults(optimizer)
+def _values(key, value) -> list:
+    if isinstance(value, (list, tuple)):
+        return list(value)
+    if isinstance(value, np.ndarray):
+        return value.reshape(-1).tolist()
+    return [value.item() if isinstance(value, np.generic) else value]
+
+
+def one_value_each(config, where: str = "`config`") -> dict:
+    """`config` (a grid with one value per key) checked to be one, as a grid.
+
+    Args:
+        config: hyperparameter -> value (or a one-value list), or optimizer
+            name -> such a dict, as a grid reads (see the module docstring).
+        where: the argument's name, for messages.
+
+    Returns:
+        The same, ready to pass as a grid.
+
+    Raises:
+        ValueError: a key with several values.
+
+    Example:
+        >>> one_value_each({"momentum": 0.5, "adam": {"beta_1": [0.8]}})
+        {'momentum': 0.5, 'adam': {'beta_1': [0.8]}}
+    """
+    for key, value in dict(config or {}).items():
+        if isinstance(value, dict):
+            one_value_each(value, where)
+        elif len(_values(key, value)) != 1:
+            raise ValueError(f"{where} sets one value per hyperparameter; {key!r} has "
+                             f"{len(_values(key, value))} (sweep them with `lab.sweep`).")
+    return dict(config or {})
+
+
+def other_hyperparameters(config, verb: str = "searched") -> dict:
+    """`config` of an entry point that chooses the learning rate itself, checked.
+
+    Args:
+        config: as `one_value_each` takes it; it may not set the learning rate.
+        verb: what the entry point does with the learning rate, for the message.
+
+    Returns:
+        `config` as a grid (a dict, maybe empty).
+
+    Raises:
+        ValueError: several values for a key, or a learning rate.
+
+    Example:
+        >>> other_hyperparameters(None)
+        {}
+    """
+    config = one_value_each(config)
+    if any(k == "learning_rate" or isinstance(v, dict) and "learning_rate" in v
+           for k, v in config.items()):
+        raise ValueError(f"`config` sets the other hyperparameters; the learning rate is {verb}.")
+    return config
+
+
+def configs(choice, grid: dict) -> list:
+    """Every full config of the grid on top of the choice's own, after checking each value.
+
+    Args:
+        choice: the optimizer (`coreopt.lab.inputs.Choice`).
+        grid: its grid, hyperparameter -> list of values (as `grid_for` gives it).
+
+    Returns:
+        One flat config per point of the grid (the product of its lists, in
+        order), each the defaults, then the choice's own config, then the point.
+
+    Raises:
+        ValueError: an empty list, a hyperparameter the optimizer lacks, a
+            value its constructor refuses, or a value that is not plain data.
+
+    Example:
+        >>> from coreopt.lab.inputs import resolve
+        >>> [c["momentum"] for c in configs(resolve("momentum"), {"momentum": [0.5, 0.9]})]
+        [0.5, 0.9]
+    """
+    base = {**defaults(choice.target), **choice.base}
     for key, values in grid.items():
         if not values:
             raise ValueError(f"grid entry {key!r} has no values.")
         if key not in base:
-            raise ValueError(f"{_label(optimizer)} has no hyperparameter {key!r}; "
+            raise ValueError(f"{choice.label!r} has no hyperparameter {key!r}; "
                              f"it has: {', '.join(base)}.")
         for value in values:
-            _build(optimizer, {key: value})  # raises the constructor's range error
+            build(choice.target, {**choice.base, key: value})  # the constructor's range error
+    _check_plain(choice, base, grid)
     keys = list(grid)
     return [{**base, **dict(zip(keys, point))}
             for point in itertools.product(*(grid[k] for k in keys))]
+
+
+def _check_plain(choice, base, grid):
+    """Raises ValueError for a value a run's optimizer cannot be rebuilt from (a schedule)."""
+    values = [(k, v) for k, v in base.items() if k not in grid]
+    values += [(k, v) for k, vs in grid.items() for v in vs]
+    for key, value in values:
+        if not isinstance(value, PLAIN):
+            raise ValueError(
+                f"{choice.label!r} has {key}={value!r}: the lab builds every run's optimizer "
+                "from plain values (numbers, booleans, strings); set a number in the grid, "
+                "or run the instance as it is with `convergence_test`.")
 
 
 def defaults(optimizer) -> dict:
@@ -141,25 +264,40 @@ def defaults(optimizer) -> dict:
 
     if isinstance(optimizer, str):
         return chains.defaults(optimizer)
-    params = inspect.signature(optimizer.__init__).parameters
-    plain = (bool, int, float, str, type(None))
-    return {n: p.default if isinstance(p.default, plain) else repr(p.default)
-            for n, p in params.items()
-            if n != "self" and p.default is not inspect.Parameter.empty}
+    return {n: p.default if isinstance(p.default, PLAIN) else repr(p.default)
+            for n, p in inspect.signature(optimizer).parameters.items()
+            if p.default is not inspect.Parameter.empty}
 
 
-def _build(optimizer, config):
+@functools.cache
+def _defaults_of(target) -> dict:
+    return defaults(target)
+
+
+def _flat_defaults(choice) -> dict:
+    """The hyperparameter names `choice` takes (a cached default build's flat config)."""
+    return {**_defaults_of(choice.target), **choice.base}
+
+
+def build(optimizer, config):
+    """A new optimizer: `coreopt.get(name, **config)`, or a user's class called with it."""
     import coreopt
 
     return coreopt.get(optimizer, **config) if isinstance(optimizer, str) else optimizer(**config)
 
 
-def _label(optimizer) -> str:
-    return repr(optimizer) if isinstance(optimizer, str) else optimizer.__name__
-
-
 def starts_for(function, starts, seeds) -> list:
-    """[(init, seed)] for one function: its default start, given points, or random ones."""
+    """[(init, seed)] for one function: its default start, given points, or random ones.
+
+    Args:
+        function: a `TestFunction`.
+        starts: None (its own start), a point, several points, or an int n
+            (n random starts in its domain per seed).
+        seeds: the seeds of the random starts.
+
+    Returns:
+        (float64 point [dim], seed or None) pairs.
+    """
     if starts is None:
         return [(function.check_start(function.start), None)]
     if isinstance(starts, (int, np.integer)) and not isinstance(starts, bool):
@@ -175,33 +313,46 @@ def starts_for(function, starts, seeds) -> list:
     return [(function.check_start(p), None) for p in points]
 
 
-def expand(optimizer_items, function_items, grid, starts, seeds, settings) -> list:
+def expand(optimizer_items, function_items, grid, starts, seeds, settings,
+           where="the sweep") -> list:
     """Every `Spec` of the sweep, in a fixed order, keys filled in.
 
-    `settings` = (max_iters, rule, tol, divergence, dtype), part of every key.
+    Args:
+        optimizer_items: as `coreopt.lab.inputs.resolve_all` takes them.
+        function_items: function names ("a,b" or a list), `TestFunction`s, callables.
+        grid: see the module docstring.
+        starts, seeds: None, points or a count of random starts per seed.
+        settings: (max_iters, rule, tol, divergence, dtype), part of every key.
+        where: the entry point, for messages.
+
+    Returns:
+        A list of `Spec`s: optimizers, then configs, then functions, then starts.
     """
-    opts = optimizers(optimizer_items)
+    choices = resolve_all(optimizer_items, where)
     funcs = [function(f, _dim_of(starts)) for f in split_names(function_items)]
     if not funcs:
         raise ValueError("`functions` is empty.")
     if not isinstance(starts, (int, np.integer)) and list(seeds) != [0]:
-        raise ValueError("`seeds` draw random starts: give `starts` as a number of points.")
-    names = {o if isinstance(o, str) else o.__name__ for o in opts}
-    specs = []
+        raise ValueError("`seeds` draw random starts: give `init` as a number of points.")
     per_function = [(f, starts_for(f, starts, seeds)) for f in funcs]
-    for opt in opts:
-        name = opt if isinstance(opt, str) else opt.__name__
-        for config in configs(opt, grid_for(opt, grid, names)):
+    specs = []
+    for choice in choices:
+        for config in configs(choice, grid_for(choice, grid, choices)):
             for f, points in per_function:
-                prefix = key_prefix(name, config, f.name, dict(f.params), settings)
-                block = [Spec(opt, config, f, init, seed, key)
-                         for (init, seed), key in zip(points, run_keys(prefix, points))]
-                if block and block[0].registered:
-                    group = group_key(block[0])
-                    for s in block:
-                        s.group = group
-                specs += block
+                specs += _block(choice, config, f, points, settings)
     return specs
+
+
+def _block(choice, config, f, points, settings) -> list:
+    """The specs of one config on one function, one per start, sharing one group."""
+    prefix = key_prefix(choice.label, config, f.name, dict(f.params), settings)
+    block = [Spec(choice.target, config, f, init, seed, key)
+             for (init, seed), key in zip(points, run_keys(prefix, points))]
+    if block and block[0].registered:
+        group = group_key(block[0])
+        for s in block:
+            s.group = group
+    return block
 
 
 def group_key(spec):
@@ -215,4 +366,4 @@ def group_key(spec):
 @functools.cache
 def _option_names(name) -> tuple:
     """The static options of the chain's specs: they change the program."""
-    return tuple(_build(name, {}).options())
+    return tuple(build(name, {}).options())

@@ -85,7 +85,7 @@ class Run:
         return dataclasses.asdict(self)
 
     def to_json(self) -> str:
-        return json.dumps(_encode(self.to_dict()), sort_keys=True)
+        return json.dumps(json_safe(self.to_dict()), sort_keys=True)
 
     @classmethod
     def from_dict(cls, data: dict) -> Run:
@@ -93,7 +93,7 @@ class Run:
         unknown = sorted(set(data) - names)
         if unknown:
             raise ValueError(f"not a run record: unknown fields {unknown}")
-        return cls(**_decode(data))
+        return cls(**from_json_safe(data))
 
     @classmethod
     def from_json(cls, text: str) -> Run:
@@ -155,21 +155,23 @@ def to_frame(runs):
 _NONFINITE = {"NaN": math.nan, "Infinity": math.inf, "-Infinity": -math.inf}
 
 
-def _encode(value):
+def json_safe(value):
+    """`value` with non-finite floats as "NaN", "Infinity", "-Infinity" (strict JSON)."""
     if isinstance(value, float) and not math.isfinite(value):
         return "NaN" if math.isnan(value) else ("Infinity" if value > 0 else "-Infinity")
     if isinstance(value, dict):
-        return {k: _encode(v) for k, v in value.items()}
+        return {k: json_safe(v) for k, v in value.items()}
     if isinstance(value, (list, tuple)):
-        return [_encode(v) for v in value]
+        return [json_safe(v) for v in value]
     return value
 
 
-def _decode(value):
+def from_json_safe(value):
+    """The inverse of `json_safe`: those strings back to floats."""
     if isinstance(value, str) and value in _NONFINITE:
         return _NONFINITE[value]
     if isinstance(value, dict):
-        return {k: _decode(v) for k, v in value.items()}
+        return {k: from_json_safe(v) for k, v in value.items()}
     if isinstance(value, list):
-        return [_decode(v) for v in value]
+        return [from_json_safe(v) for v in value]
     return value

@@ -22,6 +22,27 @@ Divergence checks (`divergence`):
     nonfinite  a NaN or Inf in the loss, the gradient or the parameter,
                whichever comes first; the default of the tolerance rules.
 
+Default tolerances (`DEFAULT_TOL`, used when `tol` is not given; the rule and
+every run's record keep the value used):
+    step  1e-8   float32 (the default dtype) spaces numbers 7.5e-9 apart at 0.1
+                 and 1.2e-7 at 1, so away from 0 a step below 1e-8 is no step:
+                 the rule is the guide's exact rule there, and near 0, where a
+                 float32 run can keep taking ever smaller steps, it still fires;
+    grad  1e-5   the smallest power of ten that float32 gradients reliably reach:
+                 rounding keeps the gradient of many runs near their minimizer
+                 above 1e-6 for good;
+    gap   1e-8   about a distance of 1e-4 at unit curvature (the gap is quadratic
+                 in the distance), and the smallest power of ten above the float32
+                 rounding of the loss near a minimum.
+Measured on 48 runs (gd, momentum and adam at learning rates 0.01 and 0.1 on
+ten library functions with known minima, default starts, float32, 20,000
+steps, diverged runs left out), of which "exact" converges in 40; converged:
+    step  1e-7: 44   1e-8: 43   1e-9: 42   (at 1e-8, within 1.5e-5 of where
+                                            "exact" stops; median 0)
+    grad  1e-5: 42   1e-6: 31   1e-7: 25
+    gap   1e-8: 34   1e-10: 32  1e-12: 27  (34: the runs that reach a global
+                                            minimum; 1e-6 and 1e-7 give 34 too)
+
 On the guide's quartic from x = 2 at learning rate 0.1, gradient descent
 overflows to Inf in its loss and gradient at iteration 5 and meets a NaN
 gradient at 6: "guide" says diverged at 6, "nonfinite" at 5.
@@ -32,6 +53,8 @@ Example:
     StoppingRule(kind='exact', tol=None, divergence='guide')
     >>> StoppingRule("grad", tol=1e-6)
     StoppingRule(kind='grad', tol=1e-06, divergence='nonfinite')
+    >>> StoppingRule("step")  # its default tolerance
+    StoppingRule(kind='step', tol=1e-08, divergence='nonfinite')
 """
 
 from __future__ import annotations
@@ -43,6 +66,7 @@ import numpy as np
 import tensorflow.experimental.numpy as tnp
 
 KINDS = ("exact", "step", "grad", "gap")
+DEFAULT_TOL = {"step": 1e-8, "grad": 1e-5, "gap": 1e-8}  # how they were chosen: module docstring
 DIVERGENCE = ("guide", "nonfinite")
 
 
@@ -52,7 +76,9 @@ class StoppingRule:
 
     Args:
         kind: "exact", "step", "grad" or "gap" (see the module docstring).
-        tol: > 0, required by the tolerance rules; None for "exact".
+        tol: > 0, for the tolerance rules; None: the rule's default
+            (`DEFAULT_TOL`), which the rule (and every run's record) then holds.
+            "exact" takes none.
         divergence: "guide" or "nonfinite"; None picks the rule's default.
     """
 
@@ -66,12 +92,13 @@ class StoppingRule:
         if self.kind == "exact" and self.tol is not None:
             raise ValueError("`tol` does not apply to the 'exact' rule; leave it unset.")
         if self.kind != "exact":
-            if self.tol is None or not (isinstance(self.tol, (int, float)) and self.tol > 0
-                                        and math.isfinite(self.tol)):
+            tol = DEFAULT_TOL[self.kind] if self.tol is None else self.tol
+            if isinstance(tol, bool) or not (isinstance(tol, (int, float)) and tol > 0
+                                             and math.isfinite(tol)):
                 raise ValueError(
-                    f"rule {self.kind!r} needs a tolerance `tol` > 0; received {self.tol!r}."
-                )
-            object.__setattr__(self, "tol", float(self.tol))
+                    f"rule {self.kind!r} needs a tolerance `tol` > 0 (or none, for its "
+                    f"default {DEFAULT_TOL[self.kind]:g}); received {self.tol!r}.")
+            object.__setattr__(self, "tol", float(tol))
         divergence = self.divergence or ("guide" if self.kind == "exact" else "nonfinite")
         if divergence not in DIVERGENCE:
             raise ValueError(

@@ -19,27 +19,32 @@ import numpy as np
 import tensorflow as tf
 
 from coreopt.lab import grid, rules
+from coreopt.lab.inputs import resolve, start
 from coreopt.lab.records import Run
 
 
-def convergence_test(optimizer, loss_fn, grad_fn=None, init_val=None, max_iters=2000, *,
-                     rule="exact", tol=None, divergence=None, keep_path=True,
-                     dtype="float32", verbose=False) -> Run:
-    """Runs `optimizer` on `loss_fn` from `init_val` until a stopping rule fires.
+def convergence_test(optimizer, loss_fn, grad_fn=None, init=None, max_iters=2000, *,
+                     init_val=None, config=None, rule="exact", tol=None, divergence=None,
+                     keep_path=True, dtype="float32", verbose=False) -> Run:
+    """Runs `optimizer` on `loss_fn` from `init` until a stopping rule fires.
 
     Each iteration k evaluates the loss and gradient at x_{k-1}, checks for
-    divergence, takes one step with `optimizer.apply_gradients([g], [x])` and
-    checks for convergence, as the guide does (see `coreopt.lab.rules`).
+    divergence, takes one step with `optimizer.apply_gradients([g], [x])` (an
+    optimizer that needs the loss, such as SAM: `optimizer.minimize(loss, [x])`)
+    and checks for convergence, as the guide does (see `coreopt.lab.rules`).
 
     Args:
-        optimizer: any object with `apply_gradients(grads, vars)` (a coreopt
-            optimizer, or a registered name such as "adam").
+        optimizer: a registered or chain name ("adam", "ema:adam"), a class,
+            or an instance: a coreopt optimizer, or any object with the guide's
+            `apply_gradients(grads, vars)`; an instance without `config` is
+            stepped as it is (see `coreopt.lab.inputs`).
         loss_fn: a `coreopt.functions` name or function, or a plain callable
             of a tensor (the guide's `loss`).
         grad_fn: the guide's `grad_fn(loss_fn, x)`; default: a GradientTape.
-        init_val: the start; default: the function's own (2.0 for a callable,
-            as in the guide).
+        init: the start; default: the function's own (2.0 for a callable,
+            as in the guide). `init_val`, the guide's name, is another name for it.
         max_iters: the budget, an int >= 1.
+        config: hyperparameters on top of the optimizer's own (one value each).
         rule, tol, divergence: the stopping rule (`coreopt.lab.rules`).
         keep_path: keep the path and the loss and gradient-norm curves.
         dtype: the parameter's dtype, "float32" (the guide's) or "float64".
@@ -55,16 +60,20 @@ def convergence_test(optimizer, loss_fn, grad_fn=None, init_val=None, max_iters=
         ...                        lambda x: 2 * x**4 + 3 * x**3 + 2)
         >>> run.status, run.iteration
         ('converged', 80)
+        >>> convergence_test("momentum", "seed_quartic", init=2.0,
+        ...                  config={"learning_rate": 1e-2}).iteration
+        80
     """
+    init = start(init, init_val, "init_val")
     max_iters = check_budget(max_iters)
     stop = rules.make(rule, tol, divergence)
-    optimizer = _optimizer(optimizer)
-    problem = _Problem(loss_fn, init_val, dtype, stop)
+    optimizer = _optimizer(optimizer, config)
+    problem = _Problem(loss_fn, init, dtype, stop)
     x = tf.Variable(problem.init, dtype=problem.dtype, name="x")
-    start = time.perf_counter()
+    begin = time.perf_counter()
     with np.errstate(over="ignore", invalid="ignore"):  # overflow is a status, not a warning
         trace = _iterate(optimizer, problem, x, stop, max_iters, grad_fn)
-    wall = time.perf_counter() - start
+    wall = time.perf_counter() - begin
     run = problem.record(optimizer, trace, stop, max_iters, wall, keep_path)
     if verbose:
         print(_guide_line(run))
@@ -72,29 +81,29 @@ def convergence_test(optimizer, loss_fn, grad_fn=None, init_val=None, max_iters=
 
 
 def check_budget(max_iters) -> int:
+    """`max_iters` as an int, checked to be >= 1."""
     if isinstance(max_iters, bool) or not isinstance(max_iters, (int, np.integer)) \
             or max_iters < 1:
         raise ValueError(f"`max_iters` must be an int >= 1; received {max_iters!r}.")
     return int(max_iters)
 
 
-def _optimizer(optimizer):
-    if isinstance(optimizer, str):
-        import coreopt
-
-        return coreopt.get(optimizer)
-    if not callable(getattr(optimizer, "apply_gradients", None)):
-        raise TypeError(
-            "`optimizer` needs an `apply_gradients(grads, vars)` method; received "
-            f"{type(optimizer).__name__}."
-        )
-    return optimizer
+def _optimizer(optimizer, config):
+    """The object to step: a given instance as it is, else one built from its choice."""
+    choice = resolve(optimizer)
+    if choice.instance is not None and not config:
+        return choice.instance
+    choice.check_rebuildable("`convergence_test` with `config`")
+    config = grid.one_value_each(config)
+    return grid.build(choice.target, grid.configs(choice, grid.grid_for(choice, config,
+                                                                        [choice]))[0])
 
 
 def _iterate(optimizer, problem, x, stop, max_iters, grad_fn) -> dict:
     """The loop; returns the status, iteration, points and curves."""
     path, losses, norms = [x.numpy()], [], []
     status, iteration = "max_iters", max_iters
+    step = _stepper(optimizer, problem, x)
     for k in range(1, max_iters + 1):
         xb, loss, g = _batch(path[-1]), *problem.evaluate(x, grad_fn)
         losses.append(float(loss[0]))
@@ -105,7 +114,7 @@ def _iterate(optimizer, problem, x, stop, max_iters, grad_fn) -> dict:
         if stop.converged_before(loss, g, problem.minimum)[0]:
             status, iteration = "converged", k - 1
             break
-        optimizer.apply_gradients([tf.reshape(g, x.shape)], [x])
+        step(g)
         path.append(x.numpy())
         new = _batch(path[-1])
         if stop.diverged_after(new)[0] or stop.converged_after(xb, new)[0]:
@@ -121,10 +130,21 @@ def _iterate(optimizer, problem, x, stop, max_iters, grad_fn) -> dict:
             "grad_norm": norms}
 
 
+def _stepper(optimizer, problem, x):
+    """One step from the gradient `g`: `apply_gradients`, or `minimize` on the loss for an
+    optimizer that evaluates the gradient itself (SAM), with one closure for the whole run."""
+    if getattr(optimizer, "chain_needs_closure", False):
+        def closure():  # one object for the run: `minimize` traces it once
+            return problem.loss_of(x)
+
+        return lambda g: optimizer.minimize(closure, [x])
+    return lambda g: optimizer.apply_gradients([tf.reshape(g, x.shape)], [x])
+
+
 class _Problem:
     """The function, its start and how to evaluate it, for one run."""
 
-    def __init__(self, loss_fn, init_val, dtype, stop):
+    def __init__(self, loss_fn, init, dtype, stop):
         from coreopt import functions
 
         self.dtype = tf.as_dtype(dtype)
@@ -133,15 +153,15 @@ class _Problem:
         if isinstance(loss_fn, (str, functions.TestFunction)):
             self.function = grid.function(loss_fn)
             self.fn = self.function
-            start = self.function.start if init_val is None else init_val
-            self.init = self.function.check_start(np.reshape(start, [-1]))
+            point = self.function.start if init is None else init
+            self.init = self.function.check_start(np.reshape(point, [-1]))
             self.minimum = self.function.minimum
             self.name, self.params = self.function.name, dict(self.function.params)
         elif callable(loss_fn):
             self.function, self.fn = None, loss_fn
-            self.init = np.asarray(2.0 if init_val is None else init_val, np.float64)
+            self.init = np.asarray(2.0 if init is None else init, np.float64)
             if not np.all(np.isfinite(self.init)):
-                raise ValueError(f"`init_val` must be finite; received {init_val!r}.")
+                raise ValueError(f"`init` must be finite; received {init!r}.")
             self.minimum = None
             self.name, self.params = getattr(loss_fn, "__name__", "custom"), {}
         else:
@@ -151,6 +171,12 @@ class _Problem:
             raise ValueError(f"rule 'gap' needs a known minimum, and {self.name!r} has none.")
         if self.minimum is None:
             self.minimum = math.nan
+
+    def loss_of(self, x):
+        """The loss at `x` as one scalar tensor (what a closure optimizer differentiates)."""
+        if self.function is not None:
+            return tf.reduce_sum(self.function(tf.reshape(x, [1, -1])))
+        return tf.reduce_sum(self.fn(x))
 
     def evaluate(self, x, grad_fn):
         """Loss [1] and gradient [1, d] at `x`, as NumPy arrays."""

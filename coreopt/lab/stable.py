@@ -18,8 +18,8 @@ import math
 
 import numpy as np
 
+from coreopt.lab import execute, rules
 from coreopt.lab import grid as grids
-from coreopt.lab import rules
 from coreopt.lab.single import check_budget
 
 
@@ -67,10 +67,12 @@ def max_stable_lr(optimizer="adam", function="seed_quartic", init=None, *, confi
     """Finds the largest learning rate in [low, high] that does not diverge.
 
     Args:
-        optimizer: a registered name.
+        optimizer: a registered or chain name, a class, or a configured coreopt
+            instance (its learning rate is the one searched; see `coreopt.lab.inputs`).
         function: a `coreopt.functions` name or function.
         init: the start (default: the function's).
-        config: the optimizer's other hyperparameters.
+        config: the optimizer's other hyperparameters, one value each, on top
+            of its own (`{"momentum": 0.5}`).
         low, high: the range searched, 0 < low < high.
         grid_size: learning rates per batched round, >= 2.
         rtol: the relative precision wanted, > 0.
@@ -84,13 +86,19 @@ def max_stable_lr(optimizer="adam", function="seed_quartic", init=None, *, confi
         >>> edge = lab.max_stable_lr("gd", "seed_quartic", 2.0, rtol=1e-2)
         >>> 0.01 < edge.learning_rate < 0.1 < edge.diverging * 10
         True
+        >>> from coreopt import functions
+        >>> bowl = functions.get("quadratic", dim=1)  # x^2 / 2: curvature 1
+        >>> edge = lab.max_stable_lr("momentum", bowl, [1.0], config={"momentum": 0.5},
+        ...                          max_iters=10000, divergence="nonfinite")
+        >>> round(edge.learning_rate, 2)  # heavy ball's edge: 2 (1 + momentum) / curvature
+        3.0
     """
-    _check(low, high, grid_size, rtol, config)
+    _check(low, high, grid_size, rtol)
     stop = rules.make(rule, tol, divergence)
     key_parts = (check_budget(max_iters), stop.kind, stop.tol, stop.divergence, str(dtype))
-    grid = {k: [v] for k, v in (config or {}).items()}
-    spec = grids.expand([optimizer], [function], grid,
-                        None if init is None else [init], (0,), key_parts)[0]
+    grid = {**grids.other_hyperparameters(config), "learning_rate": [float(low)]}  # searched
+    spec = grids.expand([optimizer], [function], grid, None if init is None else [init], (0,),
+                        key_parts, "`max_stable_lr`")[0]
     probe = _Probe(spec, stop, key_parts[0], str(dtype))
     rates = np.geomspace(low, high, grid_size)
     lo, hi = probe.edge(rates, None, None)
@@ -106,20 +114,19 @@ class _Probe:
     """Runs one batch of learning rates and keeps what it saw."""
 
     def __init__(self, spec, stop, max_iters, dtype):
-        self.spec, self.stop, self.max_iters, self.dtype = spec, stop, max_iters, dtype
+        self.spec, self.stop, self.max_iters = spec, stop, max_iters
+        self.settings = execute.settings(dtype=dtype)
         self.rounds, self.tried = 0, []
 
     def edge(self, rates, lo, hi):
         """The new bracket: the largest stable rate and the next rate above it."""
-        from coreopt.lab.sweeps import _batched
-
-        chunk = [dataclasses.replace(self.spec, config={**self.spec.config,
-                                                         "learning_rate": float(r)})
-                 for r in rates]
-        batch = _batched(chunk, len(chunk), {"learning_rate"}, self.stop, self.max_iters,
-                         False, self.dtype)
+        specs = [dataclasses.replace(self.spec, key=f"{self.spec.key}/{i}",
+                                     config={**self.spec.config, "learning_rate": float(r)})
+                 for i, r in enumerate(rates)]
+        found = execute.records(execute.run_all(specs, self.stop, self.max_iters, False,
+                                                self.settings))
         self.rounds += 1
-        statuses = batch.columns["status"]
+        statuses = [found[s.key].status for s in specs]
         stable = [s != "diverged" for s in statuses]
         self.tried += [(float(r), s) for r, s in zip(rates, statuses)]
         if not any(stable):
@@ -128,7 +135,7 @@ class _Probe:
         return float(rates[i]), float(rates[i + 1]) if i + 1 < len(rates) else hi
 
 
-def _check(low, high, grid_size, rtol, config):
+def _check(low, high, grid_size, rtol):
     if not (isinstance(low, (int, float)) and isinstance(high, (int, float))
             and 0 < low < high < math.inf):
         raise ValueError(f"need 0 < low < high < inf; received low={low!r}, high={high!r}.")
@@ -136,5 +143,3 @@ def _check(low, high, grid_size, rtol, config):
         raise ValueError(f"`grid_size` must be an int >= 2; received {grid_size!r}.")
     if not (isinstance(rtol, (int, float)) and rtol > 0):
         raise ValueError(f"`rtol` must be > 0; received {rtol!r}.")
-    if config and "learning_rate" in config:
-        raise ValueError("`config` sets the other hyperparameters; the learning rate is searched.")

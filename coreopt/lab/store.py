@@ -21,7 +21,7 @@ import os
 import pathlib
 import tempfile
 
-from coreopt.lab.records import Run, _encode
+from coreopt.lab.records import Run, json_safe
 
 MANIFEST, RUNS, CSV, JSON = "manifest.json", "runs.jsonl", "results.csv", "results.json"
 REPORT = ("report.html", "report.md", "figures")  # what `coreopt report` adds
@@ -44,7 +44,7 @@ class Store:
 
     def __init__(self, path, spec: dict, resume: bool = False):
         self.path = pathlib.Path(path)
-        self.spec = json.loads(json.dumps(_encode(spec)))
+        self.spec = json.loads(json.dumps(json_safe(spec)))
         self._check(resume)
 
     def _check(self, resume):

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import math
+import re
 
 import pytest
 import tensorflow as tf
 
 import coreopt
 from coreopt import functions, lab
+from coreopt.lab import rules
 from coreopt.lab.rules import StoppingRule
 from tests.lab.oracles import gd_on_square
 
@@ -77,10 +79,24 @@ def test_defaults_and_bad_rules():
     with pytest.raises(ValueError, match="one of exact, step, grad, gap"):
         StoppingRule("close")
     with pytest.raises(ValueError, match="needs a tolerance"):
-        StoppingRule("grad")
+        StoppingRule("grad", -1.0)
     with pytest.raises(ValueError, match="tol"):
         StoppingRule("exact", 1e-3)
     with pytest.raises(ValueError, match="divergence"):
         StoppingRule("exact", divergence="inf")
     with pytest.raises(ValueError, match="needs a known minimum"):
         lab.convergence_test("gd", "saddle", rule="gap", tol=1e-3)
+
+
+@pytest.mark.parametrize("rule", ["step", "grad", "gap"])
+def test_a_tolerance_rule_without_tol_takes_its_documented_default(rule):
+    default = rules.DEFAULT_TOL[rule]
+    written = rf"\n    {rule} +{default:.0e}".replace("e-0", "e-")  # a row of the docstring's table
+    assert StoppingRule(rule).tol == default and re.search(written, rules.__doc__)
+    single, batched = both(rule, 0.1, max_iters=500)
+    assert single == batched == gd_on_square(0.1, 1.0, 500, rule, default, "nonfinite")
+    assert single[0] == "converged"
+    run = lab.convergence_test("gd", SQUARE, rule=rule, config={"learning_rate": 0.1})
+    given = lab.sweep_runs("gd", SQUARE, {"learning_rate": 0.1}, rule=rule, tol=default)[0]
+    assert run.tol == given.tol == default and run.key == given.key
+    assert lab.sweep("gd", SQUARE, rule=rule).tol[0] == default

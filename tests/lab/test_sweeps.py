@@ -9,7 +9,8 @@ import pytest
 
 import coreopt
 from coreopt import functions, lab
-from coreopt.lab import sweeps as sweep_module
+from coreopt.lab import execute
+from tests.lab.test_single import GuideStyleMomentum
 from tests.test_guide import GUIDE
 
 FIVE = ["seed_quartic", "rosenbrock", "beale", "himmelblau", "quadratic"]
@@ -65,8 +66,6 @@ def test_random_starts_come_from_the_seed_and_lie_in_the_domain():
 
 
 def test_a_user_class_runs_one_at_a_time_over_the_grid():
-    from tests.lab.test_single import GuideStyleMomentum
-
     df = lab.sweep([GuideStyleMomentum], "seed_quartic",
                    {"learning_rate": [1e-3, 1e-2, 1e-1]})
     assert list(zip(df.status, df.iteration)) == [GUIDE[("momentum", lr)]
@@ -98,7 +97,7 @@ def test_results_are_written_and_an_interrupted_sweep_resumes(tmp_path, monkeypa
           "chunk_size": 4, "workers": 1}
     full = lab.sweep("gd,adam", "rosenbrock", **kw)
     calls = {"n": 0}
-    real = sweep_module._batched
+    real = execute.run_chunk
 
     def dies_on_the_third_chunk(*args, **kwargs):
         calls["n"] += 1
@@ -106,16 +105,16 @@ def test_results_are_written_and_an_interrupted_sweep_resumes(tmp_path, monkeypa
             raise KeyboardInterrupt
         return real(*args, **kwargs)
 
-    monkeypatch.setattr(sweep_module, "_batched", dies_on_the_third_chunk)
+    monkeypatch.setattr(execute, "run_chunk", dies_on_the_third_chunk)
     with pytest.raises(KeyboardInterrupt):
         lab.sweep("gd,adam", "rosenbrock", out=out, **kw)
     lines = (out / "runs.jsonl").read_text().splitlines()
     assert len(lines) == 8  # two chunks of four finished and were kept
     with open(out / "runs.jsonl", "a") as f:
         f.write(lines[0][:40])  # and a line cut short by the interruption
-    monkeypatch.setattr(sweep_module, "_batched", real)
+    monkeypatch.setattr(execute, "run_chunk", real)
     counted = []
-    monkeypatch.setattr(sweep_module, "_batched", lambda c, n, *a: counted.append(n) or
+    monkeypatch.setattr(execute, "run_chunk", lambda c, n, *a: counted.append(n) or
                         real(c, n, *a))
     resumed = lab.sweep("gd,adam", "rosenbrock", out=out, resume=True, **kw)
     assert sum(counted) == len(full) - 8
@@ -155,7 +154,8 @@ def test_output_directories_are_never_overwritten(tmp_path):
     (("adam", "seed_quartic"), {"seeds": [1, 2]}, ValueError, "seeds"),
     (("adam", "seed_quartic"), {"chunk_size": 0}, ValueError, "chunk_size"),
     (("adam", "seed_quartic"), {"engine": "fast"}, ValueError, "engine"),
-    ((coreopt.Adam(), "seed_quartic"), {}, TypeError, "class"),
+    ((GuideStyleMomentum(), "seed_quartic"), {}, TypeError, "anew for every run"),
+    (("adam", "seed_quartic", {"gd": {"learning_rate": [0.1]}}), {}, ValueError, "'gd' holds"),
 ])
 def test_bad_input_fails_before_anything_is_written(tmp_path, args, kwargs, error, match):
     out = tmp_path / "out"
