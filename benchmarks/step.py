@@ -1,5 +1,11 @@
 """Time one Adam step: `coreopt.Adam` against `keras.optimizers.Adam`, same process.
 
+Also Adam with an exponential moving average of the weights (`coreopt.EMA`
+against Keras's `use_ema=True`) and with gradient accumulation over 3
+micro-steps (`coreopt.GradientAccumulation` against Keras's
+`gradient_accumulation_steps=3`; a row's time is the mean over 3 consecutive
+calls, two accumulating and one stepping, so one "step" is a micro-step).
+
 What is measured
     The wall time of ONE optimizer step on fixed random float32 gradients (made
     once, passed as arguments), for three workloads:
@@ -68,13 +74,15 @@ TRIAD_ELEMENTS = 1 << 25
 TRIAD_RUNS = 20
 WARMUP_CALLS = 3
 MODES = {"tf.function": False, "tf.function(jit)": True}
+VARIANTS = ("adam", "adam+ema", "adam+accumulate3")  # the last two on dense-1M and resnet50
+ACCUMULATION = 3
 LIBRARIES = ("coreopt", "keras")
 COLUMNS = (
-    "workload", "mode", "params", "coreopt_ms", "keras_ms", "ratio",
+    "workload", "variant", "mode", "params", "coreopt_ms", "keras_ms", "ratio",
     "coreopt_first_s", "keras_first_s", "coreopt_bw_frac", "keras_bw_frac", "reps",
 )
 HEADINGS = (
-    "workload", "mode", "params", "coreopt ms/step", "keras ms/step",
+    "workload", "variant", "mode", "params", "coreopt ms/step", "keras ms/step",
     "ratio coreopt/keras", "coreopt first call s", "keras first call s",
     "coreopt BW frac", "keras BW frac", "reps",
 )
@@ -130,31 +138,38 @@ def stream_rate() -> float:
     return TRIAD_BYTES * TRIAD_ELEMENTS / best
 
 
-def make_steps(init: list[tf.Tensor], jit: bool) -> dict:
+def optimizers(variant: str) -> dict:
+    """The same optimizer from both libraries for one variant."""
+    ours = coreopt.Adam(learning_rate=1e-3, epsilon_hat=True)
+    keras_options = {}
+    if variant == "adam+ema":
+        ours, keras_options = coreopt.EMA(ours, momentum=0.99), {"use_ema": True}
+    elif variant == "adam+accumulate3":
+        ours = coreopt.GradientAccumulation(ours, steps=ACCUMULATION)
+        keras_options = {"gradient_accumulation_steps": ACCUMULATION}
+    return {"coreopt": ours, "keras": keras.optimizers.Adam(learning_rate=1e-3, **keras_options)}
+
+
+def make_steps(init: list[tf.Tensor], jit: bool, variant: str = "adam") -> dict:
     """Per library: (tf.function step on grads, step counter, its own variables)."""
     steps = {}
-    for library in LIBRARIES:
+    for library, opt in optimizers(variant).items():
         variables = [tf.Variable(x) for x in init]
-        if library == "coreopt":
-            opt = coreopt.Adam(learning_rate=1e-3, epsilon_hat=True)
-            opt.build(variables)
-            apply = opt.apply_gradients
-        else:
-            opt = keras.optimizers.Adam(learning_rate=1e-3)
-            opt.build(variables)
-            apply = opt.apply
+        opt.build(variables)
+        apply = opt.apply_gradients if library == "coreopt" else opt.apply
         step = tf.function(lambda grads, apply=apply, variables=variables: apply(grads, variables),
                            jit_compile=jit)
         steps[library] = (step, opt.iterations, variables)
     return steps
 
 
-def timed_call(step, counter, grads) -> float:
-    """Seconds for one step, ending when the step counter is read back."""
+def timed_call(step, counter, grads, calls=1) -> float:
+    """Seconds per call over `calls` steps, ending when the step counter is read back."""
     start = time.perf_counter()
-    step(grads)
+    for _ in range(calls):
+        step(grads)
     counter.numpy()
-    return time.perf_counter() - start
+    return (time.perf_counter() - start) / calls
 
 
 def max_difference(steps) -> float:
@@ -163,40 +178,42 @@ def max_difference(steps) -> float:
     return max(float(tf.reduce_max(tf.abs(a - b))) for a, b in pairs)
 
 
-def measure(steps, grads, budget_s: float, min_reps: int, max_reps: int) -> dict:
+def measure(steps, grads, budget_s: float, min_reps: int, max_reps: int, calls=1) -> dict:
     """First-call and median step seconds per library, interleaving A B A B ..."""
     first = {lib: timed_call(*steps[lib][:2], grads) for lib in LIBRARIES}
     drift = max_difference(steps)
     warm = {lib: 0.0 for lib in LIBRARIES}
     for _ in range(WARMUP_CALLS):
         for lib in LIBRARIES:
-            warm[lib] = timed_call(*steps[lib][:2], grads)
-    reps = int(min(max_reps, max(min_reps, budget_s / max(sum(warm.values()), 1e-9))))
+            warm[lib] = timed_call(*steps[lib][:2], grads, calls)
+    reps = int(min(max_reps, max(min_reps, budget_s / max(calls * sum(warm.values()), 1e-9))))
     times = {lib: [] for lib in LIBRARIES}
     for _ in range(reps):
         for lib in LIBRARIES:
-            times[lib].append(timed_call(*steps[lib][:2], grads))
+            times[lib].append(timed_call(*steps[lib][:2], grads, calls))
     median = {lib: statistics.median(times[lib]) for lib in LIBRARIES}
     return {"first": first, "median": median, "reps": reps, "drift": drift}
 
 
 # -------------------------------------------------------------------- driving
-def run_cell(name, shapes, mode, grads, init, args) -> dict:
+def run_cell(name, shapes, mode, grads, init, args, variant="adam") -> dict:
     """One table row: build both optimizers, time them, free them."""
-    steps = make_steps(init, MODES[mode])
-    result = measure(steps, grads, args.budget, args.min_reps, args.max_reps)
+    steps = make_steps(init, MODES[mode], variant)
+    calls = ACCUMULATION if variant == "adam+accumulate3" else 1
+    result = measure(steps, grads, args.budget, args.min_reps, args.max_reps, calls)
     del steps
     gc.collect()
     params = sum(int(np.prod(s)) for s in shapes)
     ms = {lib: 1e3 * result["median"][lib] for lib in LIBRARIES}
     row = {
-        "workload": name, "mode": mode, "params": params,
+        "workload": name, "variant": variant, "mode": mode, "params": params,
         "coreopt_ms": ms["coreopt"], "keras_ms": ms["keras"],
         "ratio": ms["coreopt"] / ms["keras"],
         "coreopt_first_s": result["first"]["coreopt"], "keras_first_s": result["first"]["keras"],
         "reps": result["reps"],
     }
-    print(f"  {name:9s} {mode:16s} coreopt {ms['coreopt']:9.3f} ms  keras {ms['keras']:9.3f} ms"
+    print(f"  {name:9s} {variant:16s} {mode:16s} coreopt {ms['coreopt']:9.3f} ms  "
+          f"keras {ms['keras']:9.3f} ms"
           f"  ({result['reps']} reps; max |x_coreopt - x_keras| after step 1: "
           f"{result['drift']:.1e})", file=sys.stderr, flush=True)
     return row
@@ -208,8 +225,9 @@ def run_all(args) -> list[dict]:
     for name, shapes in workloads(args.quick):
         grads = random_tensors(shapes, seed=2)
         init = random_tensors(shapes, seed=3)
-        for mode in MODES:
-            rows.append(run_cell(name, shapes, mode, grads, init, args))
+        for variant in VARIANTS if name != "dense-16M" else VARIANTS[:1]:
+            for mode in MODES:
+                rows.append(run_cell(name, shapes, mode, grads, init, args, variant))
         del grads, init
         gc.collect()
     return rows
@@ -228,7 +246,7 @@ def header_lines(stream: float, args) -> list[str]:
     """Markdown lines above the table: date, machine, versions, method."""
     now = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
     return [
-        "# One Adam step: coreopt vs Keras",
+        "# One Adam step (alone, with EMA, with gradient accumulation): coreopt vs Keras",
         "",
         f"- date: {now}{' (--quick)' if args.quick else ''}",
         f"- machine: {os.cpu_count()} cores, {cpu_model()}, {platform.system()} "
@@ -240,7 +258,10 @@ def header_lines(stream: float, args) -> list[str]:
         f"in place, {TRIAD_ELEMENTS:,} float32 elements, counting {TRIAD_BYTES} bytes/element "
         "(read a, c; write a)",
         f"- BW frac = {ADAM_BYTES} bytes/param (read g, x, m, v; write x, m, v) * params / "
-        "median step time / stream rate; above 1.0 means the data stayed in cache",
+        "median step time / stream rate, for plain Adam only; above 1.0 means the data "
+        "stayed in cache",
+        f"- adam+accumulate3: time per call averaged over {ACCUMULATION} consecutive calls "
+        "(two accumulate, one steps)",
         "- ms/step: median over interleaved repetitions (coreopt, keras, coreopt, ...) after "
         f"{WARMUP_CALLS} warm-up calls; first call = trace + compile + one step",
         "- ratio coreopt/keras: lower is better, target <= 1.0",
@@ -252,16 +273,20 @@ def header_lines(stream: float, args) -> list[str]:
 def formatted(row: dict) -> list[str]:
     """A row's cells as the Markdown table shows them."""
     return [
-        row["workload"], row["mode"], f"{row['params']:,}",
+        row["workload"], row["variant"], row["mode"], f"{row['params']:,}",
         f"{row['coreopt_ms']:.3f}", f"{row['keras_ms']:.3f}", f"{row['ratio']:.2f}",
         f"{row['coreopt_first_s']:.2f}", f"{row['keras_first_s']:.2f}",
-        f"{row['coreopt_bw_frac']:.2f}", f"{row['keras_bw_frac']:.2f}", str(row["reps"]),
+        _frac(row, "coreopt"), _frac(row, "keras"), str(row["reps"]),
     ]
+
+
+def _frac(row, library) -> str:
+    return f"{row[library + '_bw_frac']:.2f}" if row["variant"] == "adam" else "-"
 
 
 def markdown_table(rows: list[dict]) -> str:
     """Aligned Markdown table: text columns left, numbers right."""
-    return aligned_markdown([list(HEADINGS)] + [formatted(r) for r in rows], left=2)
+    return aligned_markdown([list(HEADINGS)] + [formatted(r) for r in rows], left=3)
 
 
 # ----------------------------------------------------------------------- main
