@@ -10,9 +10,9 @@ import tensorflow as tf
 
 import coreopt
 from coreopt.compat import from_keras
+from tests.helpers import gradient, initial_values, make_variables, relative_error
 from tests.optimizers import reference
 from tests.optimizers.cases import CASES, config_params, keras_params
-from tests.helpers import gradient, initial_values, make_variables, relative_error
 
 STEPS = 100
 

@@ -7,9 +7,9 @@ import pytest
 import tensorflow as tf
 
 import coreopt
+from tests.helpers import gradient, initial_values, make_variables, relative_error
 from tests.optimizers import reference
 from tests.optimizers.cases import CASES
-from tests.helpers import gradient, initial_values, make_variables, relative_error
 
 WRAP = {
     "clip_by_value": (lambda o: coreopt.ClipByValue(o, 0.2),
