@@ -173,8 +173,10 @@ def pipeline(x, y, *, batch_size: int, seed: int, epoch: int, skip: int = 0,
         ValueError: for a batch size below 1 or above the number of examples.
     """
     check_batch_size(batch_size, len(x))
-    ds = tf.data.Dataset.from_tensor_slices((x, y))
-    ds = ds.shuffle(len(x), seed=seed + epoch, reshuffle_each_iteration=False)
+    # A NumPy permutation, not `Dataset.shuffle(seed=)`: TensorFlow combines an op
+    # seed with the global seed, so `tf.random.set_seed` elsewhere would change the order.
+    order = np.random.default_rng(seed + epoch).permutation(len(x))
+    ds = tf.data.Dataset.from_tensor_slices((tf.gather(x, order), tf.gather(y, order)))
     ds = ds.batch(batch_size, drop_remainder=drop_remainder)
     return ds.skip(skip).prefetch(2)
 

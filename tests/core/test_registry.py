@@ -94,3 +94,21 @@ def test_canonical_and_resolve():
     assert chains.resolve("clip_by_norm(clipnorm=2):gd(learning_rate=0.5)") == (
         "clip_by_norm:gd", {"clip_by_norm.clipnorm": 2, "learning_rate": 0.5})
     assert chains.split_top("a(b=1,c=2),d", ",") == ["a(b=1,c=2)", "d"]
+
+
+@pytest.mark.parametrize("config, error, match", [
+    ({"optimizer": "adma", "config": {}}, ValueError, "Did you mean .*'adam'"),
+    ({"optimizer": "adam", "config": {"beta1": 0.5}}, TypeError, "Did you mean 'beta_1'"),
+    ({"optimizer": "adam", "config": {}, "extra": 1}, ValueError, "unknown config keys"),
+    ({"optimizer": "ema", "config": {}}, ValueError, "has no 'inner'"),
+    ({"optimizer": "adam", "inner": {"optimizer": "gd"}}, ValueError, "not a wrapper"),
+    (["adam"], ValueError, "must be a dict"),
+])
+def test_from_config_refuses_bad_configs_by_name(config, error, match):
+    with pytest.raises(error, match=match):
+        coreopt.from_config(config)
+
+
+def test_a_plain_callable_learning_rate_has_no_config():
+    with pytest.raises(TypeError, match="plain callable"):
+        coreopt.Adam(lambda step: 0.1).get_config()

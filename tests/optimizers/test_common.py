@@ -187,3 +187,15 @@ def test_repr_shows_hyperparameters(name):
     assert text.startswith(type(opt).__name__ + "(")
     for key in CASES[name].configs[0]:
         assert f"{key}=" in text
+
+
+@pytest.mark.parametrize("name, config", config_params())
+def test_json_config_rebuilds_the_same_trajectory(name, config):
+    import json
+
+    opt = coreopt.get(name, **config)
+    rebuilt = coreopt.from_config(json.loads(json.dumps(opt.get_config())))
+    assert type(rebuilt) is type(opt) and repr(rebuilt) == repr(opt)
+    for a, b in zip(run(opt, make_variables(initial_values()), 10),
+                    run(rebuilt, make_variables(initial_values()), 10)):
+        np.testing.assert_array_equal(a, b)

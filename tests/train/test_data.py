@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import numpy as np
+import tensorflow as tf
 import pytest
 from sklearn.datasets import load_digits
 
@@ -88,6 +89,22 @@ def test_pipeline_order_depends_on_seed_and_epoch_only():
     assert not np.array_equal(first, order(0, 1))
     np.testing.assert_array_equal(order(0, 1), order(1, 0))
     np.testing.assert_array_equal(order(0, 2, skip=2), order(0, 2)[12:])
+    np.testing.assert_array_equal(first, np.random.default_rng(0).permutation(20))
+
+
+def test_pipeline_order_ignores_the_global_seed():
+    x, y = np.arange(30, dtype=np.float32)[:, None], np.arange(30)
+
+    def order():
+        ds = data.pipeline(x, y, batch_size=7, seed=3, epoch=1)
+        return np.concatenate([b[1].numpy() for b in ds])
+
+    before = order()
+    tf.random.set_seed(12345)
+    try:
+        np.testing.assert_array_equal(order(), before)
+    finally:
+        tf.random.set_seed(None)
 
 
 def test_batch_size_larger_than_data_is_refused():
