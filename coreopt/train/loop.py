@@ -50,6 +50,7 @@ from pathlib import Path
 import tensorflow as tf
 from tensorflow.core.framework import summary_pb2
 
+from coreopt.core import checkpoints
 from coreopt.train import data as data_lib
 from coreopt.train import distribute
 from coreopt.train.model import accuracy, cross_entropy
@@ -301,8 +302,8 @@ class Trainer:
                 "resume=True (--resume) to continue them, or choose another folder."
             )
         manager = tf.train.CheckpointManager(self.checkpoint, str(folder), max_to_keep=3)
-        if resume:
-            self.checkpoint.restore(latest).assert_existing_objects_matched()
+        if resume:  # refuses another optimizer chain's checkpoint before restoring anything
+            checkpoints.restore(self.checkpoint, latest)
         elif self.writes:
             write_json(folder / META_FILE, self.meta)
         return manager

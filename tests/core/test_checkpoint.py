@@ -54,3 +54,40 @@ def test_slots_are_saved_beside_their_variables(tmp_path):
     keys = [k for k, _ in tf.train.list_variables(path)]
     assert "vars/0/.OPTIMIZER_SLOT/opt/inner/m/.ATTRIBUTES/VARIABLE_VALUE" in keys
     assert "opt/inner/iterations/.ATTRIBUTES/VARIABLE_VALUE" in keys
+
+
+def _saved(name, tmp_path):
+    x = tf.Variable([1.0, 2.0])
+    opt = coreopt.get(name)
+    for _ in range(3):
+        opt.apply_gradients([tf.constant([0.5, -1.0])], [x])
+    return tf.train.Checkpoint(opt=opt, x=x).write(str(tmp_path / "c"))
+
+
+def test_another_chain_is_refused_by_name_and_nothing_is_restored(tmp_path):
+    from coreopt.core.checkpoints import restore
+
+    path = _saved("ema:adam", tmp_path)
+    x = tf.Variable([7.0, 7.0])
+    other = coreopt.get("lookahead:adam")
+    other.build([x])
+    before = [v.numpy().copy() for v in (x, other.get_slot(x, "m"), other.inner.iterations)]
+    with pytest.raises(ValueError, match="slot opt/average.*Nothing was restored"):
+        restore(tf.train.Checkpoint(opt=other, x=x), path)
+    after = [v.numpy() for v in (x, other.get_slot(x, "m"), other.inner.iterations)]
+    for a, b in zip(before, after):
+        np.testing.assert_array_equal(a, b)
+
+
+def test_the_same_chain_restores(tmp_path):
+    from coreopt.core.checkpoints import restore
+
+    path = _saved("ema:adam", tmp_path)
+    x = tf.Variable([0.0, 0.0])
+    same = coreopt.get("ema:adam")
+    with pytest.raises(ValueError, match="Build the optimizers first"):
+        restore(tf.train.Checkpoint(opt=same, x=x), path)
+    same.build([x])
+    restore(tf.train.Checkpoint(opt=same, x=x), path)
+    assert int(same.iterations.numpy()) == int(same.inner.iterations.numpy()) == 3
+    assert float(tf.reduce_sum(tf.abs(same.get_slot(x, "average")))) > 0
