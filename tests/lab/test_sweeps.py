@@ -24,7 +24,8 @@ def test_the_guide_grid_batched_gives_the_guide_outcomes():
     assert set(df.engine) == {"batched"}
 
 
-@pytest.mark.parametrize("function", FIVE)
+@pytest.mark.parametrize("function", [pytest.param(f, marks=() if f == "rosenbrock" else
+                                                   (pytest.mark.slow,)) for f in FIVE])
 def test_batched_agrees_with_one_at_a_time_for_every_optimizer(function):
     kw = {"grid": {"learning_rate": [1e-2, 0.3]}, "starts": 2, "seeds": [3], "max_iters": 60,
           "rule": "step", "tol": 1e-5}

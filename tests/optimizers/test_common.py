@@ -56,7 +56,9 @@ def keras_cases():
         first = param.id.endswith("-0")
         for mode in WRAPPERS if first else ["plain"]:
             for dtype in ("float32", "float64"):
-                yield pytest.param(name, factory, mode, dtype, id=f"{param.id}-{mode}-{dtype}")
+                slow = mode != "plain" and dtype == "float64"  # the second tier's table
+                yield pytest.param(name, factory, mode, dtype, id=f"{param.id}-{mode}-{dtype}",
+                                   marks=(pytest.mark.slow,) if slow else ())
 
 
 @pytest.mark.parametrize("name, factory, mode, dtype", keras_cases())

@@ -2,8 +2,10 @@
 against its NumPy oracle and through the shell's contracts.
 
 Rows come from each wrapper's own test module (`tests/wrappers/cases.py`); the
-default tier runs each row around its `inners`, the slow tier around every
-optimizer in `INNERS` (two of them reduce over whole matrices: LAMB, Adafactor).
+default tier runs every config against the oracle and the first config through
+the contracts, around the row's `inners`; the slow tier runs every config
+around every optimizer in `INNERS` (two of them reduce over whole matrices:
+LAMB, Adafactor).
 """
 
 from __future__ import annotations
@@ -34,7 +36,8 @@ def _rows(with_oracle=False, with_lab=False):
             continue
         for i, config in enumerate(case.configs):
             for inner in dict.fromkeys((*case.inners, *INNERS)):
-                marks = () if inner in case.inners else (pytest.mark.slow,)
+                first = inner in case.inners and (i == 0 or with_oracle)
+                marks = () if first else (pytest.mark.slow,)
                 yield pytest.param(name, config, inner, id=f"{name}-{i}-{inner}", marks=marks)
 
 
