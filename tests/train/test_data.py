@@ -1,8 +1,8 @@
 from __future__ import annotations
 
 import numpy as np
-import tensorflow as tf
 import pytest
+import tensorflow as tf
 from sklearn.datasets import load_digits
 
 from coreopt.train import data
