@@ -80,6 +80,7 @@ def test_list_prints_no_tensorflow_log_line():
     assert done.stderr == ""
 
 
+@pytest.mark.slow
 def test_verbose_shows_tensorflow_log_lines():
     """Whatever TensorFlow prints while it loads on this machine, COREOPT_VERBOSE=1 shows."""
     def noise(text):
@@ -151,6 +152,7 @@ def test_import_coreopt_is_lazy_and_every_name_resolves():
     assert python("-c", script).stdout.strip() == "ok"
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("first", ["from coreopt.lab import grid", "import coreopt.wrappers.sam"])
 def test_the_registry_is_full_whatever_is_imported_first(first):
     """Every optimizer, then every wrapper, as when `import coreopt` imported them all."""

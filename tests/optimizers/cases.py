@@ -71,12 +71,17 @@ CASES = {
 }
 
 
-def config_params():
-    """(name, config) pairs for pytest parametrization, with readable ids."""
+def config_params(every_config_fast=False):
+    """(name, config) pairs for pytest parametrization, with readable ids.
+
+    Beyond each optimizer's first config the rows are in the slow tier, unless
+    `every_config_fast` (the NumPy oracle, which is cheap, runs them all).
+    """
     import pytest
 
     return [
-        pytest.param(name, cfg, id=f"{name}-{i}")
+        pytest.param(name, cfg, id=f"{name}-{i}",
+                     marks=() if i == 0 or every_config_fast else (pytest.mark.slow,))
         for name, case in CASES.items()
         for i, cfg in enumerate(case.configs)
     ]

@@ -29,7 +29,7 @@ def test_every_registered_optimizer_has_a_case():
     assert sorted(reference.REFERENCES) == sorted(coreopt.names())
 
 
-@pytest.mark.parametrize("name, config", config_params())
+@pytest.mark.parametrize("name, config", config_params(every_config_fast=True))
 def test_matches_numpy_reference_float64(name, config):
     values = initial_values()
     variables = make_variables(values, tf.float64)
@@ -56,7 +56,7 @@ def keras_cases():
         first = param.id.endswith("-0")
         for mode in WRAPPERS if first else ["plain"]:
             for dtype in ("float32", "float64"):
-                slow = mode != "plain" and dtype == "float64"  # the second tier's table
+                slow = mode != "plain" or not first  # the second tier's table
                 yield pytest.param(name, factory, mode, dtype, id=f"{param.id}-{mode}-{dtype}",
                                    marks=(pytest.mark.slow,) if slow else ())
 

@@ -205,7 +205,15 @@ def test_json_config_rebuilds_the_same_trajectory(name, config, inner):
         np.testing.assert_array_equal(x, y)
 
 
-@pytest.mark.parametrize("name, config, inner", _rows(with_lab=True))
+def _lab_rows():
+    """The lab rows; in the default tier only wrappers that change how a step is taken."""
+    for param in _rows(with_lab=True):
+        fast = param.values[0] in ("sam", "accumulate", "loss_scale") and not param.marks
+        yield param if fast else pytest.param(*param.values, id=param.id,
+                                              marks=(pytest.mark.slow,))
+
+
+@pytest.mark.parametrize("name, config, inner", _lab_rows())
 def test_batched_lab_equals_one_at_a_time(name, config, inner):
     chain = f"{name}:{inner}"
     flat = {**{k: [v] for k, v in _inner_config(inner).items()},
