@@ -29,6 +29,13 @@ def gradient(x, step, seed=1):
     return (x - 0.5) + 0.2 * tf.cos(3 * x) + tf.constant(noise, x.dtype)
 
 
+def run_steps(opt, variables, steps, start=0):
+    """`steps` calls of `opt.apply_gradients` on the gradient field; the final values."""
+    for step in range(start, start + steps):
+        opt.apply_gradients([gradient(v.value(), step) for v in variables], variables)
+    return [v.numpy() for v in variables]
+
+
 def gradient_noise(shape, step, seed=1):
     """The per-step noise term of `gradient` for a variable of `shape`."""
     rng = np.random.default_rng([seed, step, int(np.prod(shape) or 1)])

@@ -110,9 +110,6 @@ class Wrapper(Optimizer):
         self.inner.learning_rate = value
 
     def learning_rate_at(self, state):
-        return self.inner.learning_rate_at(state["inner"])
-
-    def inner_learning_rate(self, state):
         """The learning rate the inner optimizer's next step will use."""
         return self.inner.learning_rate_at(state["inner"])
 

@@ -168,7 +168,7 @@ class DecoupledWeightDecay(Wrapper):
 
     def update(self, grads, params, slots, state, grad_fn=None):
         mask = [s[MASK] for s in slots] if self.masked else None
-        params = self.decay(params, self.inner_learning_rate(state), mask)
+        params = self.decay(params, self.learning_rate_at(state), mask)
         return self.inner_step(grads, params, slots, state, grad_fn)
 
     def decay(self, params, learning_rate, mask=None):

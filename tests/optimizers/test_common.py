@@ -10,18 +10,14 @@ import tensorflow as tf
 
 import coreopt
 from coreopt.compat import from_keras
-from tests.helpers import gradient, initial_values, make_variables, relative_error
+from tests.helpers import gradient, initial_values, make_variables, relative_error, run_steps
 from tests.optimizers import reference
 from tests.optimizers.cases import CASES, config_params, keras_params
 
 STEPS = 100
 
 
-def run(opt, variables, steps, start=0):
-    for step in range(start, start + steps):
-        grads = [gradient(v.value(), step) for v in variables]
-        opt.apply_gradients(grads, variables)
-    return [v.numpy() for v in variables]
+run = run_steps
 
 
 def test_every_registered_optimizer_has_a_case():

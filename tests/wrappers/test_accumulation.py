@@ -9,7 +9,7 @@ import tensorflow as tf
 
 import coreopt
 from coreopt.compat import from_keras
-from tests.helpers import gradient, initial_values, make_variables, relative_error
+from tests.helpers import gradient, initial_values, make_variables, relative_error, run_steps
 from tests.optimizers import reference
 from tests.wrappers.cases import WrapperCase
 
@@ -79,12 +79,8 @@ def test_held_calls_change_nothing_but_the_accumulator():
 def test_one_step_is_the_inner_optimizer():
     a, b = make_variables(initial_values()), make_variables(initial_values())
     ours = coreopt.GradientAccumulation(coreopt.Adam(0.05), steps=1)
-    plain = coreopt.Adam(0.05)
-    for step in range(5):
-        ours.apply_gradients([gradient(v.value(), step) for v in a], a)
-        plain.apply_gradients([gradient(v.value(), step) for v in b], b)
-    for x, y in zip(a, b):
-        np.testing.assert_array_equal(x.numpy(), y.numpy())
+    for x, y in zip(run_steps(ours, a, 5), run_steps(coreopt.Adam(0.05), b, 5)):
+        np.testing.assert_array_equal(x, y)
 
 
 @pytest.mark.parametrize("dtype, tol", [(tf.float32, 1e-5), (tf.float64, 1e-6)])

@@ -7,7 +7,7 @@ import pytest
 import tensorflow as tf
 
 import coreopt
-from tests.helpers import gradient, initial_values, make_variables, relative_error
+from tests.helpers import gradient, initial_values, make_variables, relative_error, run_steps
 from tests.optimizers import reference
 from tests.wrappers.cases import WrapperCase
 
@@ -91,12 +91,8 @@ def test_alpha_1_is_the_inner_optimizer_exactly(k):
     values = initial_values()
     ours, plain = make_variables(values), make_variables(values)
     opt = coreopt.Lookahead(coreopt.Adam(0.05), sync_period=k, alpha=1.0)
-    inner = coreopt.Adam(0.05)
-    for step in range(15):
-        opt.apply_gradients([gradient(v.value(), step) for v in ours], ours)
-        inner.apply_gradients([gradient(v.value(), step) for v in plain], plain)
-    for a, b in zip(ours, plain):
-        np.testing.assert_array_equal(a.numpy(), b.numpy())
+    for a, b in zip(run_steps(opt, ours, 15), run_steps(coreopt.Adam(0.05), plain, 15)):
+        np.testing.assert_array_equal(a, b)
 
 
 def test_repr_and_registry():
