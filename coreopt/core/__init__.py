@@ -42,7 +42,11 @@ Wrappers (`coreopt.wrappers.base`, with a 30-line example of a stateful one)
     inner's under "inner"; each object of a chain owns its variables and its
     own `iterations`. A chain is named "ema:adam" or "sam(rho=0.1):momentum"
     (`coreopt.core.chains`); in flat configs a wrapper's hyperparameters read
-    "ema.momentum". Nothing is registered per pair.
+    "ema.momentum". Nothing is registered per pair. A wrapper some of whose
+    calls change only its own slots and state (gradient accumulation's held
+    calls) says so with `holds_calls`, `holding(state)` and `hold`; the shell
+    then runs those calls as a compiled program of their own, which touches
+    nothing else.
 
 The registry (`coreopt.core.registry`)
     Names map to classes; an entry's capabilities (`wrapper`, `needs_closure`,

@@ -102,6 +102,10 @@ class Optimizer(tf.Module):
                                 for k, v in self.init_state_own().items()}
         self._slots = _Slots()
         self._compiled = tf.function(self._step, jit_compile=self.jit_compile, autograph=False)
+        if self.holds_calls:  # a graph-level choice between two compiled programs
+            self._compiled_step, self._compiled_hold = self._compiled, tf.function(
+                self._hold, jit_compile=self.jit_compile, autograph=False)
+            self._compiled = tf.function(self._hold_or_step, autograph=False)
 
     @property
     def chain_needs_closure(self) -> bool:
@@ -333,6 +337,37 @@ class Optimizer(tf.Module):
     def scale_loss(self, loss):
         """The loss to differentiate (a loss-scaling wrapper multiplies it)."""
         return loss
+
+    # ---------------------------------------------------------- held calls
+    @property
+    def holds_calls(self) -> bool:
+        """True when some calls change only this object's own slots and state (`hold`)."""
+        return False
+
+    def holding(self, state) -> tf.Tensor:
+        """Whether the call with `state` is held: a boolean tensor (see `hold`)."""
+        raise NotImplementedError
+
+    def hold(self, grads, own_slots, state):
+        """A held call: new own slots (no "inner") and state; parameters stay.
+
+        With `holds_calls`, `apply_gradients` runs `hold` or the full step as
+        two compiled programs chosen by `holding` in the graph, so a held call
+        reads and writes only what it changes. `update` must agree with it.
+        """
+        raise NotImplementedError
+
+    def _hold_or_step(self, grads, variables, slots, state):
+        own = [{k: v for k, v in s.items() if k != "inner"} for s in slots]
+        tf.cond(self.holding(read(state)),
+                lambda: self._compiled_hold(grads, variables, own, state),
+                lambda: self._compiled_step(grads, variables, slots, state))
+
+    def _hold(self, grads, variables, own_slots, state):
+        new_own, new_state = self.hold([tf.cast(g, v.dtype) for g, v in zip(grads, variables)],
+                                       read(own_slots), read(state))
+        assign(own_slots, new_own)
+        assign(state, new_state)
 
     def _step(self, grads, variables, slots, state, grad_fn=None):
         params = [tf.convert_to_tensor(v) for v in variables]

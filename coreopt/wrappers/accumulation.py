@@ -38,10 +38,12 @@ Notes:
     `coreopt.compat.from_keras` reads a Keras schedule at Keras's count. optax's
     `MultiSteps` keeps a running mean instead of the sum (equal up to
     rounding); in torch one sums the k micro-batch losses divided by k.
-    Applying or holding is `coreopt.core.ops.select`: a `tf.cond` (a held call
-    computes no inner step, nor a loss closure's gradient passed down), and in
-    the batched lab, where each run holds or applies on its own, one
-    `tf.where` over the whole nested result.
+    A held call is `hold` (the accumulator and the count, nothing else):
+    `apply_gradients` chooses between it and the full step in the graph, two
+    compiled programs, so a held call reads and writes no parameter nor inner
+    slot. In the pure `update` the choice is `coreopt.core.ops.select`: a
+    `tf.cond`, or in the batched lab, where each run holds or applies on its
+    own, one `tf.where` over the whole nested result.
 """
 
 from __future__ import annotations
@@ -73,24 +75,35 @@ class GradientAccumulation(Wrapper):
     def init_slots_own(self, x) -> dict:
         return {"accumulator": tf.zeros_like(x)}
 
+    @property
+    def holds_calls(self) -> bool:
+        return self._options["steps"] > 1
+
+    def holding(self, state):
+        return tf.not_equal((state["iterations"] + 1) % self._options["steps"], 0)
+
+    def hold(self, grads, own_slots, state):
+        totals = [{"accumulator": g + s["accumulator"]} for g, s in zip(grads, own_slots)]
+        return totals, self.count(state)
+
     def update(self, grads, params, slots, state, grad_fn=None):
         k = self._options["steps"]
         if k == 1:
             return self.inner_step(grads, params, slots, state, grad_fn)
-        totals = [g + s["accumulator"] for g, s in zip(grads, slots)]
-        now = tf.equal((state["iterations"] + 1) % k, 0)
 
         def apply():
-            mean = [t / ops.like(k, t) for t in totals]
+            mean = [(g + s["accumulator"]) / ops.like(k, g) for g, s in zip(grads, slots)]
             new_params, new_slots, new_state = self.inner_step(mean, params, slots, state,
                                                                grad_fn)
-            zeros = [tf.zeros_like(t) for t in totals]
+            zeros = [tf.zeros_like(g) for g in grads]
             return new_params, _with_accumulators(new_slots, zeros), new_state
 
         def hold():
-            return list(params), _with_accumulators(slots, totals), self.count(state)
+            own, new_state = self.hold(grads, slots, state)
+            return list(params), _with_accumulators(slots, [o["accumulator"] for o in own]), \
+                new_state
 
-        return ops.select(now, apply, hold)
+        return ops.select(self.holding(state), hold, apply)
 
 
 def _with_accumulators(slots, accumulators):
