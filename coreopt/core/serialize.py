@@ -31,8 +31,8 @@ def config_of(optimizer) -> dict:
                         "be rebuilt; register it with coreopt.register.")
     config = {k: _value(k, optimizer, v) for k, v in optimizer.own_config().items()}
     out = {"optimizer": name, "config": config}
-    if getattr(optimizer, "wraps", False):
-        out["inner"] = config_of(optimizer.inner)
+    if getattr(optimizer, "wraps", False):  # a Route may have no default: "inner" is None
+        out["inner"] = None if optimizer.inner is None else config_of(optimizer.inner)
     return out
 
 
@@ -73,7 +73,8 @@ def from_config(config: dict):
     if entry.wrapper:
         if "inner" not in config:
             raise ValueError(f"the config of the wrapper {entry.name!r} has no 'inner'.")
-        return entry.cls(from_config(config["inner"]), **values)
+        inner = config["inner"]
+        return entry.cls(None if inner is None else from_config(inner), **values)
     if "inner" in config:
         raise ValueError(f"{entry.name!r} is not a wrapper; its config has an 'inner'.")
     return entry.cls(**values)

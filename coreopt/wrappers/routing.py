@@ -39,8 +39,10 @@ Notes:
     hyperparameter names: the default's bare, a group's "route.<label>.<name>";
     `learning_rate` (and the Keras adapter's learning-rate variable) is the
     default's. Configs hold the rules as `[[selector, optimizer config], ...]`
-    (or a dict of them by label); a callable rule, or no default, has none
-    (`TypeError`). Not batchable: the batched lab traces nameless per-run
+    (or a dict of them by label) and the default as "inner" (null when there
+    is none); a callable rule has none (`TypeError`). The rules' parsing and
+    checks are in `coreopt.wrappers.route_rules`, the selectors in
+    `coreopt.core.selectors`. Not batchable: the batched lab traces nameless per-run
     tensors (the single-run engine works); for a tensor only rank rules apply.
     A loss-scaling wrapper goes around the Route, not inside a group.
 """
@@ -50,26 +52,24 @@ from __future__ import annotations
 import contextlib
 import inspect
 
-import numpy as np
 import tensorflow as tf
 
 from coreopt.core.optimizer import Optimizer, unwrap
-from coreopt.core.registry import get, register
-from coreopt.core.serialize import from_config
+from coreopt.core.registry import register
+from coreopt.core.selectors import variable_path
 from coreopt.core.spec import Spec
+from coreopt.wrappers import route_rules as rules_
 from coreopt.wrappers.base import Wrapper
-from coreopt.wrappers.weight_decay import compile_pattern, variable_path
+from coreopt.wrappers.route_rules import DEFAULT, nest, unnest
 
 __all__ = ["Route"]
 
-DEFAULT = "default"
-
 
 class _Table:
-    """Plain Python data kept out of checkpoints: rules and each variable's label."""
+    """Plain Python data kept out of checkpoints: the selectors and each variable's label."""
 
-    def __init__(self, rules):
-        self.rules = rules  # {label: (selector, compiled pattern or None)}
+    def __init__(self, selectors):
+        self.selectors = selectors  # {label: Selector}
         self.of = {}  # variable ref -> label
 
 
@@ -95,14 +95,13 @@ class Route(Wrapper):
         if inner is not None and not isinstance(inner, Optimizer):
             raise TypeError(f"`inner` of Route must be a coreopt optimizer or None; received "
                             f"{type(inner).__name__}.")
-        keyed, parsed = _parse(rules)
-        parsed = _overridden(parsed, group_hyperparameters)
+        keyed, parsed = rules_.parse(rules)
+        parsed = rules_.overridden(parsed, group_hyperparameters)
         groups = {**({DEFAULT: inner} if inner is not None else {}),
                   **{k: opt for k, (_, opt) in parsed.items()}}
-        _check_groups(groups)
+        rules_.check_groups(groups, (Optimizer.scale_loss, Wrapper.scale_loss, Route.scale_loss))
         self.inner, self.groups, self._keyed = inner, groups, keyed
-        self._table = _Table({k: (s, compile_pattern(f"rules[{k!r}]", s) if isinstance(s, str)
-                                  else None) for k, (s, _) in parsed.items()})
+        self._table = _Table({k: sel for k, (sel, _) in parsed.items()})
         self._setup({}, name, all(opt.jit_compile for opt in groups.values()))
 
     # -------------------------------------------------------------- routing
@@ -115,20 +114,19 @@ class Route(Wrapper):
         x = unwrap(x)
         if isinstance(x, tf.Variable) and x.ref() in self._table.of:
             return self._table.of[x.ref()]
+        hits = [k for k, sel in self._table.selectors.items() if sel.selects(x)]
         path = variable_path(x)
-        hits = [k for k, rule in self._table.rules.items() if _selects(rule, x, path, k)]
         what = f"variable {path!r}" if path else f"a tensor of shape {x.shape}"
         if len(hits) > 1:
             raise ValueError(f"Route: {what} is selected by {len(hits)} rules, "
                              f"{self._describe(hits)}; a variable must be selected by one only.")
         if not hits and DEFAULT not in self.groups:
             raise ValueError(f"Route: no rule selects {what} and there is no default optimizer "
-                             f"(`inner`); rules: {self._describe(self._table.rules)}.")
+                             f"(`inner`); rules: {self._describe(self._table.selectors)}.")
         return hits[0] if hits else DEFAULT
 
     def _describe(self, labels) -> str:
-        rules = self._table.rules
-        return ", ".join(f"{k!r} ({_shown(rules[k][0])})" for k in labels)
+        return ", ".join(f"{k!r} ({self._table.selectors[k]})" for k in labels)
 
     def build(self, variables):
         variables = [unwrap(v) for v in variables]
@@ -150,7 +148,7 @@ class Route(Wrapper):
     # ---------------------------------------------------------------- state
     def init_slots(self, x) -> dict:
         label = self.label_of(x)
-        return _nest(label, self.groups[label].init_slots(x))
+        return nest(label, self.groups[label].init_slots(x))
 
     def init_state(self) -> dict:
         return self._state(Optimizer.init_state(self), lambda opt: opt.init_state())
@@ -158,7 +156,7 @@ class Route(Wrapper):
     def slot_variables(self, variable) -> dict:
         Optimizer.slot_variables(self, variable)  # KeyError when never built
         label = self._table.of[unwrap(variable).ref()]
-        return _nest(label, self.groups[label].slot_variables(variable))
+        return nest(label, self.groups[label].slot_variables(variable))
 
     def state_variables(self) -> dict:
         return self._state({"iterations": self.iterations}, lambda opt: opt.state_variables())
@@ -174,23 +172,23 @@ class Route(Wrapper):
 
     # ------------------------------------------------------------------ step
     def update(self, grads, params, slots, state, grad_fn=None):
-        labels = [DEFAULT if "inner" in s else next(iter(s["group"])) for s in slots]  # static
+        labels = [rules_.label_in(s) for s in slots]
         start, params, slots = list(params), list(params), list(slots)
         new_state = {**self.count(state), "groups": dict(state["groups"])}
         for label, opt in self.groups.items():
             idx = [i for i, k in enumerate(labels) if k == label]
             if not idx:
                 continue  # a group with no variable this step takes no step
-            sub_fn = None if grad_fn is None else _restricted(grad_fn, start, idx)
+            sub_fn = None if grad_fn is None else rules_.restricted(grad_fn, start, idx)
             new_p, new_s, own = opt.update(
                 [grads[i] for i in idx], [start[i] for i in idx],
-                [_unnest(slots[i], label) for i in idx], _unnest(state, label, "groups"), sub_fn)
+                [unnest(slots[i], label) for i in idx], unnest(state, label, "groups"), sub_fn)
             if label == DEFAULT:
                 new_state["inner"] = own
             else:
                 new_state["groups"][label] = own
             for i, p, s in zip(idx, new_p, new_s):
-                params[i], slots[i] = p, _nest(label, s)
+                params[i], slots[i] = p, nest(label, s)
         return params, slots, new_state
 
     @property
@@ -198,7 +196,7 @@ class Route(Wrapper):
         return any(opt.chain_needs_closure for opt in self.groups.values())
 
     def scale_loss(self, loss):
-        return loss  # no group scales the loss (checked when built)
+        return loss  # no group scales the loss (checked when made)
 
     # ------------------------------------------------------- hyperparameters
     @property
@@ -234,6 +232,7 @@ class Route(Wrapper):
     def flat_config(self) -> dict:
         return self._flat(lambda opt: opt.flat_config())
 
+    @contextlib.contextmanager
     def with_hyperparameters(self, values: dict):
         split = {}
         for key, value in values.items():
@@ -244,15 +243,15 @@ class Route(Wrapper):
             else:
                 self._default(key)
                 split.setdefault(DEFAULT, {})[key] = value
-        return _all([self.groups[k].with_hyperparameters(v) for k, v in split.items()])
+        with contextlib.ExitStack() as stack:
+            for label, group_values in split.items():
+                stack.enter_context(self.groups[label].with_hyperparameters(group_values))
+            yield
 
     # ------------------------------------------------------------- reporting
     def own_config(self) -> dict:
-        if self.inner is None:
-            raise TypeError("a Route without a default optimizer cannot be written into a "
-                            "config yet; give it a default (`inner`).")
-        rules = {k: [_json_selector(k, sel), self.groups[k].get_config()]
-                 for k, (sel, _) in self._table.rules.items()}
+        rules = {k: [sel.config(), self.groups[k].get_config()]
+                 for k, sel in self._table.selectors.items()}
         return {"rules": rules if self._keyed else list(rules.values())}
 
     @property
@@ -260,8 +259,7 @@ class Route(Wrapper):
         return f"{self.prefix}:{self.inner.chain_name}" if self.inner else self.prefix
 
     def __repr__(self):
-        pairs = {k: f"({_shown(sel)}, {self.groups[k]!r})"
-                 for k, (sel, _) in self._table.rules.items()}
+        pairs = {k: f"({sel}, {self.groups[k]!r})" for k, sel in self._table.selectors.items()}
         shown = (f"{{{', '.join(f'{k!r}: {v}' for k, v in pairs.items())}}}" if self._keyed
                  else f"[{', '.join(pairs.values())}]")
         return f"Route({self.inner!r}, rules={shown})"
@@ -271,131 +269,3 @@ Route.__signature__ = inspect.Signature([  # without the catch-all that names un
     inspect.Parameter("inner", inspect.Parameter.POSITIONAL_OR_KEYWORD, default=None),
     inspect.Parameter("rules", inspect.Parameter.POSITIONAL_OR_KEYWORD, default=()),
     inspect.Parameter("name", inspect.Parameter.KEYWORD_ONLY, default=None)])
-
-
-def _parse(rules):
-    """(keyed, {label: (selector, optimizer)}), every part checked."""
-    if isinstance(rules, dict):
-        for label in rules:
-            if not isinstance(label, str) or not label or "." in label or label == DEFAULT:
-                raise ValueError(f"`rules` labels must be non-empty str without '.', other than "
-                                 f"{DEFAULT!r}; received {label!r}.")
-        items, keyed = list(rules.items()), True
-    elif isinstance(rules, (list, tuple)):
-        items, keyed = [(str(i), rule) for i, rule in enumerate(rules)], False
-    else:
-        raise TypeError(f"`rules` must be a list of (selector, optimizer) pairs or a dict of "
-                        f"them; received {type(rules).__name__}.")
-    return keyed, {label: _rule(f"rules[{label!r}]", rule) for label, rule in items}
-
-
-def _overridden(parsed, flat):
-    """`parsed` with each group named in `flat` ("label.name": value) rebuilt with its values."""
-    values = {}
-    for key, value in flat.items():
-        label, _, hyper = key.partition(".")
-        if label not in parsed or not hyper:
-            raise TypeError(f"Route got an unknown argument {key!r}. It takes: inner, rules, name "
-                            f"and 'label.name' for the labels {', '.join(map(repr, parsed))}.")
-        values.setdefault(label, {})[hyper] = value
-    return {k: (sel, get(opt.chain_name, **{**opt.flat_config(), **values[k]}) if k in values
-                else opt) for k, (sel, opt) in parsed.items()}
-
-
-def _rule(where, rule):
-    if not isinstance(rule, (list, tuple)) or len(rule) != 2:
-        raise TypeError(f"`{where}` must be a pair (selector, optimizer); received {rule!r}.")
-    selector, opt = rule
-    if isinstance(opt, dict):
-        opt = from_config(opt)
-    if not isinstance(opt, Optimizer):
-        raise TypeError(f"the optimizer of `{where}` must be a coreopt optimizer or its config; "
-                        f"received {type(opt).__name__}.")
-    if isinstance(selector, bool) or not isinstance(selector, (str, int)) and not callable(
-            selector):
-        raise TypeError(f"the selector of `{where}` must be a str (a pattern searched in the "
-                        "variable's path), an int (a rank) or a callable tf.Variable -> bool; "
-                        f"received {selector!r}.")
-    if isinstance(selector, int) and selector < 0:
-        raise ValueError(f"the rank selector of `{where}` must be >= 0; received {selector}.")
-    return selector, opt
-
-
-def _check_groups(groups):
-    if not groups:
-        raise ValueError("Route needs a default optimizer (`inner`) or at least one rule.")
-    seen = {}
-    for label, opt in groups.items():
-        if id(opt) in seen:
-            raise ValueError(f"Route: groups {seen[id(opt)]!r} and {label!r} share one optimizer "
-                             "object; give each group its own (each counts its own steps).")
-        seen[id(opt)] = label
-        level = opt
-        while level is not None:
-            if type(level).scale_loss not in (Optimizer.scale_loss, Wrapper.scale_loss,
-                                              Route.scale_loss):
-                raise ValueError(f"Route: group {label!r} scales the loss "
-                                 f"({type(level).__name__}); put the loss scaling around the "
-                                 "Route instead.")
-            level = level.inner if getattr(level, "wraps", False) else None
-
-
-def _selects(rule, x, path, label) -> bool:
-    selector, pattern = rule
-    if isinstance(selector, int):
-        return x.shape.rank == selector
-    if path is None:
-        raise ValueError(f"Route: a tensor has no name, so rule {label!r} ({_shown(selector)}) "
-                         "cannot route it; route variables (build with them) or use rank rules.")
-    if pattern is not None:
-        return pattern.search(path) is not None
-    chosen = selector(x)
-    if not isinstance(chosen, (bool, np.bool_)):
-        raise TypeError(f"Route: rule {label!r} must return True or False; for {path!r} it "
-                        f"returned {chosen!r}.")
-    return bool(chosen)
-
-
-def _nest(label, slots) -> dict:
-    """A variable's slots: the default's under "inner" (as any wrapper's), a group's by label."""
-    return {"inner": slots} if label == DEFAULT else {"group": {label: slots}}
-
-
-def _unnest(tree, label, key="group"):
-    """The part of `tree` (a variable's slots, or the state with key="groups") of `label`."""
-    return tree["inner"] if label == DEFAULT else tree[key][label]
-
-
-def _restricted(grad_fn, start, idx):
-    """A group's `grad_fn`: its parameters moved, every other variable at the step's start."""
-
-    def sub_fn(sub_params):
-        full = list(start)
-        for i, p in zip(idx, sub_params):
-            full[i] = p
-        grads = grad_fn(full)
-        return [grads[i] for i in idx]
-
-    return sub_fn
-
-
-def _json_selector(label, selector):
-    if callable(selector):
-        raise TypeError(f"Route: rule {label!r} selects with a callable ({_shown(selector)}), "
-                        "which a config cannot hold; use a pattern or a rank.")
-    return selector
-
-
-def _shown(selector) -> str:
-    """A selector as written in messages and `repr`: a callable by its name."""
-    if callable(selector):
-        return f"<{getattr(selector, '__name__', type(selector).__name__)}>"
-    return repr(selector)
-
-
-@contextlib.contextmanager
-def _all(contexts):
-    with contextlib.ExitStack() as stack:
-        for context in contexts:
-            stack.enter_context(context)
-        yield

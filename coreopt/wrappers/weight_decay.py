@@ -15,14 +15,13 @@ Which variables decay (decided once per variable, at build):
     decays(v) = search(include, path(v)) and not search(exclude, path(v)) and mask(v)
 
 each term present only when given: `include` and `exclude` are regular
-expressions searched (`re.search`) anywhere in the variable's path, the name
-of its `tf.Variable` without the ":0" suffix ("sequential/dense/bias" for the
-bias of a Keras Dense layer, whose Keras `path` it is; "Variable" for an
-unnamed `tf.Variable`); `mask` is a callable `tf.Variable -> bool`. A plain
-tensor has no name (`init_slots(tensor)`): it decays unless `include` or
-`mask` is given. With any of the three, each variable gets a scalar slot
-"decay_mask" (1 or 0, the variable's dtype), so the pure step, the lab, the
-Keras adapter, `tf.distribute` and checkpoints carry the decision.
+expressions searched (`re.search`) in the variable's path (its `tf.Variable`
+name without ":0", a Keras variable's `path`: `coreopt.core.selectors`);
+`mask` is a callable `tf.Variable -> bool`. A plain tensor has no name
+(`init_slots(tensor)`): it decays unless `include` or `mask` is given. With
+any of the three, each variable gets a scalar slot "decay_mask" (1 or 0, the
+variable's dtype), so the pure step, the lab, the Keras adapter,
+`tf.distribute` and checkpoints carry the decision.
 
 Example:
     >>> import coreopt, tensorflow as tf
@@ -52,7 +51,6 @@ Notes:
 
 from __future__ import annotations
 
-import re
 import warnings
 
 import numpy as np
@@ -61,28 +59,11 @@ import tensorflow as tf
 from coreopt.core import ops
 from coreopt.core.optimizer import unwrap
 from coreopt.core.registry import register
+from coreopt.core.selectors import chosen, compile_pattern, variable_path
 from coreopt.core.spec import Spec, numeric, option
 from coreopt.wrappers.base import Wrapper
 
 MASK = "decay_mask"
-
-
-def variable_path(x) -> str | None:
-    """The path rules search: a variable's TF name without ":0"; None for a tensor."""
-    x = unwrap(x)
-    return re.sub(r":\d+$", "", x.name) if isinstance(x, tf.Variable) else None
-
-
-def compile_pattern(argument: str, pattern) -> re.Pattern:
-    """`pattern` compiled; errors name `argument`."""
-    if not isinstance(pattern, str):
-        raise TypeError(f"`{argument}` must be a regular expression (a str; join several with "
-                        f"'|'); received {pattern!r}.")
-    try:
-        return re.compile(pattern)
-    except re.error as err:
-        raise ValueError(f"`{argument}` is not a valid regular expression: {pattern!r} "
-                         f"({err}).") from None
 
 
 class _Decisions:
@@ -135,11 +116,7 @@ class DecoupledWeightDecay(Wrapper):
         keep = ("include" in hits or "include" not in self._patterns) and "exclude" not in hits
         if self.mask is None:
             return keep
-        chosen = self.mask(unwrap(x))
-        if not isinstance(chosen, (bool, np.bool_)):
-            raise TypeError(f"`mask` must return True or False; for {path!r} it returned "
-                            f"{chosen!r}.")
-        return keep and bool(chosen)
+        return keep and chosen("`mask`", path, self.mask(unwrap(x)))
 
     def build(self, variables, warn=True):
         variables = [unwrap(v) for v in variables]

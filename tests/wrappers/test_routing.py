@@ -155,8 +155,17 @@ def test_config_round_trips_and_refuses_what_it_cannot_hold():
     assert chained.chain_name == "route:adam" and isinstance(chained.groups["0"], coreopt.Lion)
     with pytest.raises(TypeError, match="callable"):
         coreopt.Route(coreopt.Adam(), [(callable, coreopt.Lion())]).get_config()
-    with pytest.raises(TypeError, match="without a default"):
-        coreopt.Route(None, [(2, coreopt.Lion())]).get_config()
+    no_default = coreopt.Route(None, {"matrices": (2, coreopt.Lion(0.01)),
+                                      "rest": ("scale|conv|bias", coreopt.GradientDescent(0.05))})
+    config = json.loads(json.dumps(no_default.get_config()))
+    assert config["inner"] is None
+    rebuilt = coreopt.from_config(config)
+    assert repr(rebuilt) == repr(no_default)
+    a, b = run(no_default, named(), 5), run(rebuilt, named(), 5)
+    for x, y in zip(a, b):
+        np.testing.assert_array_equal(x, y)
+    with pytest.raises(TypeError, match="`inner` of EMA must be a coreopt optimizer"):
+        coreopt.from_config({**coreopt.EMA(coreopt.Adam()).get_config(), "inner": None})
 
 
 def test_flat_hyperparameters_reach_their_group():
