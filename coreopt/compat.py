@@ -111,10 +111,7 @@ def from_keras(keras_optimizer):
 
     Raises:
         TypeError: for another class (a subclass of a supported one included).
-        ValueError: for `use_ema` together with `gradient_accumulation_steps`
-            (Keras averages on every micro-step but counts the first step and
-            the overwrite period in applied steps, which `coreopt.EMA` does not
-            reproduce), and for a value a coreopt wrapper refuses, such as
+        ValueError: for a value a coreopt wrapper refuses, such as
             `ema_momentum=1.0` (the wrapper's error names its own argument).
             The Keras optimizer is never changed.
     """
@@ -129,15 +126,6 @@ def from_keras(keras_optimizer):
             f"from_keras does not support {type(keras_optimizer).__qualname__}; supported: "
             f"{', '.join(sorted(_CONVERTERS))} from `keras.optimizers`, and "
             "LossScaleOptimizer around one of them."
-        )
-    if keras_optimizer.use_ema and keras_optimizer.gradient_accumulation_steps:
-        raise ValueError(
-            "from_keras: `use_ema` together with `gradient_accumulation_steps` is not supported: "
-            "Keras averages the weights on every micro-step but takes the first step "
-            "(momentum 0) and `ema_overwrite_frequency` in applied steps, which coreopt.EMA "
-            "does not reproduce; received gradient_accumulation_steps="
-            f"{keras_optimizer.gradient_accumulation_steps}. coreopt.EMA(coreopt."
-            "GradientAccumulation(...)) averages on every micro-step by its own count."
         )
     optimizer = converter(keras_optimizer, _learning_rate(keras_optimizer))
     return _wrap(optimizer, keras_optimizer)
@@ -176,7 +164,8 @@ def _wrap(optimizer, k):
         from coreopt.wrappers.ema import EMA
 
         optimizer = EMA(optimizer, momentum=float(k.ema_momentum),
-                        overwrite_frequency=int(k.ema_overwrite_frequency or 0))
+                        overwrite_frequency=int(k.ema_overwrite_frequency or 0),
+                        accumulation_steps=int(k.gradient_accumulation_steps or 1))
     if k.loss_scale_factor is not None:
         optimizer = LossScale(optimizer, float(k.loss_scale_factor), dynamic=False)
     return optimizer

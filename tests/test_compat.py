@@ -77,12 +77,6 @@ def test_loss_scale_optimizer_becomes_loss_scale():
     assert opt.own_config() == {"initial_scale": 256.0, "growth_steps": 50, "dynamic": True}
 
 
-def test_ema_with_gradient_accumulation_is_refused_by_name():
-    keras_opt = keras.optimizers.Adam(0.01, use_ema=True, gradient_accumulation_steps=2)
-    with pytest.raises(ValueError, match="use_ema.*gradient_accumulation_steps"):
-        from_keras(keras_opt)
-
-
 def test_excluded_names_become_the_exclude_pattern():
     keras_opt = keras.optimizers.AdamW(0.01)
     keras_opt.exclude_from_weight_decay(var_names=["bias", "scale"])
@@ -168,6 +162,26 @@ def test_ema_exclude_clipnorm_and_loss_scale_factor_match_keras(dtype, tol):
     for step in range(100):
         ours.apply_gradients([gradient(v.value(), step) * 32 for v in mine], mine)
         keras_opt.apply([gradient(v.value(), step) * 32 for v in theirs], theirs)
+    for a, b in zip(mine, theirs):
+        assert relative_error(a.numpy(), b.numpy()) <= tol
+    for v, average in zip(mine, keras_opt._model_variables_moving_average):
+        assert relative_error(ours.get_slot(v, "average").numpy(), average.numpy()) <= tol
+
+
+@pytest.mark.parametrize("dtype, tol", DTYPES)
+def test_ema_over_accumulation_matches_keras(dtype, tol):
+    """Keras averages every micro-step, reading its applied-step count for the first step
+    and the overwrite period (`ema_overwrite_frequency=4` hits 3 consecutive calls)."""
+    def make():
+        return keras.optimizers.Adam(0.02, use_ema=True, ema_momentum=0.8,
+                                     ema_overwrite_frequency=4, gradient_accumulation_steps=3)
+
+    keras_opt, ours = make(), from_keras(make())
+    assert _chain(ours) == ["EMA", "GradientAccumulation", "Adam"]
+    mine, theirs = named_variables(dtype), named_variables(dtype)
+    for step in range(100):
+        ours.apply_gradients([gradient(v.value(), step) for v in mine], mine)
+        keras_opt.apply([gradient(v.value(), step) for v in theirs], theirs)
     for a, b in zip(mine, theirs):
         assert relative_error(a.numpy(), b.numpy()) <= tol
     for v, average in zip(mine, keras_opt._model_variables_moving_average):

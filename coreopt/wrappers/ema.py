@@ -37,8 +37,10 @@ Notes:
     the first step then starts its average there, not at zero); Keras averages
     every variable it was built with on each step, coreopt those stepped (a
     `None` gradient leaves a variable and its average alone). The wrapper
-    counts its own steps: `EMA(GradientAccumulation(...))` averages on every
-    micro-step, as Keras does with `gradient_accumulation_steps`, while the
+    counts its own steps: `EMA(GradientAccumulation(..., steps=k))` averages on
+    every micro-step, as Keras does with `gradient_accumulation_steps=k`, and
+    with `accumulation_steps=k` it also reads Keras's count, calls // k (so the
+    first k calls take momentum 0 and an overwrite step lasts k calls); the
     reverse order averages once per applied step.
 """
 
@@ -67,19 +69,24 @@ class EMA(Wrapper):
         momentum: decay of the average, in [0, 1) (Keras's `ema_momentum`).
         overwrite_frequency: every this many steps the weights become the
             average; 0 never (Keras's `ema_overwrite_frequency`).
+        accumulation_steps: read the step count (for the first step and the
+            overwrite period) as this wrapper's calls // this, as Keras does
+            under `gradient_accumulation_steps`; 1 counts every call.
     """
 
     spec = Spec(
         numeric("momentum", 0.99, "[0, 1)", doc="decay of the weight average"),
         option("overwrite_frequency", 0, interval="[0, inf)",
                doc="steps between two overwrites of the weights by the average; 0 never"),
+        option("accumulation_steps", 1, interval="[1, inf)",
+               doc="calls per counted step (Keras's gradient_accumulation_steps)"),
     )
 
     def init_slots_own(self, x) -> dict:
         return {"average": tf.identity(x)}
 
     def update(self, grads, params, slots, state, grad_fn=None):
-        steps = state["iterations"]  # before this step, as Keras reads it
+        steps = state["iterations"] // self._options["accumulation_steps"]  # as Keras reads it
         momentum = self.hyperparameters_own()["momentum"]
         momentum = tf.where(tf.equal(steps, 0), tf.zeros_like(momentum), momentum)
         params, slots, state = self.inner_step(grads, params, slots, state, grad_fn)
