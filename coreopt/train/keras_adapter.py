@@ -42,6 +42,15 @@ from coreopt.core.optimizer import Optimizer
 from coreopt.core.serialize import from_config
 
 
+def _loss_scales(optimizer) -> bool:
+    """Whether a level of the chain is a `LossScale` (a Route's groups never are)."""
+    from coreopt.wrappers.loss_scale import LossScale
+
+    while not isinstance(optimizer, LossScale) and getattr(optimizer, "wraps", False):
+        optimizer = optimizer.inner
+    return isinstance(optimizer, LossScale)
+
+
 @keras.saving.register_keras_serializable(package="coreopt")
 class KerasOptimizer(keras.optimizers.Optimizer):
     """A Keras 3 optimizer that steps with a coreopt optimizer's pure update.
@@ -109,6 +118,14 @@ class KerasOptimizer(keras.optimizers.Optimizer):
                                  initializer=_Value(tree))
 
     def _backend_update_step(self, grads, trainable_variables, learning_rate):
+        if _loss_scales(self.inner) and not getattr(self, "_loss_scaled", False):
+            raise ValueError(
+                f"KerasOptimizer({self.inner.chain_name!r}) was asked to step, but its "
+                "`scale_loss` never scaled a loss, so the chain's LossScale would divide "
+                "unscaled gradients. Under the mixed_float16 policy Keras wraps the optimizer in "
+                "its own LossScaleOptimizer: compile with `auto_scale_loss=False`, or use a "
+                "chain without LossScale. In a custom loop, differentiate "
+                "`optimizer.scale_loss(loss)`.")
         slots = [self._slots[self._get_variable_index(v)] for v in trainable_variables]
         variables = [v.value if isinstance(v, keras.Variable) else v
                      for v in trainable_variables]
@@ -138,6 +155,7 @@ class KerasOptimizer(keras.optimizers.Optimizer):
         """
         from coreopt.wrappers.loss_scale import LossScale
 
+        self._loss_scaled = True  # read (at trace time) by the step's check
         loss = tf.convert_to_tensor(super().scale_loss(loss))
         level, state = self.inner, getattr(self, "_state", None)
         while isinstance(level, Optimizer):

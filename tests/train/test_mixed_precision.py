@@ -78,6 +78,19 @@ def test_fit_with_loss_scale_follows_the_unscaled_optimizer():
 
 
 @pytest.mark.parametrize("policy", ["mixed_float16"], indirect=True)
+def test_keras_own_loss_scaling_on_top_is_refused_before_a_step(policy):
+    model = _model()
+    adapter = KerasOptimizer(coreopt.get("loss_scale:adam"))
+    model.compile(optimizer=adapter, loss=_loss(), jit_compile=False)  # auto_scale_loss=True
+    assert type(model.optimizer).__name__ == "LossScaleOptimizer"
+    before = _weights(model)
+    with pytest.raises(ValueError, match="auto_scale_loss=False"):
+        model.fit(X, Y, batch_size=64, epochs=1, verbose=0)
+    for a, b in zip(_weights(model), before, strict=True):
+        np.testing.assert_array_equal(a, b)
+
+
+@pytest.mark.parametrize("policy", ["mixed_float16"], indirect=True)
 def test_fit_skips_a_step_whose_float16_gradient_overflows(policy):
     """Scale 2**100: the float16 gradients are Inf, so fit skips each step and halves it."""
     model = _fit(coreopt.LossScale(coreopt.Adam(0.01), initial_scale=2.0**100), epochs=1)
