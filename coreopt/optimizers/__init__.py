@@ -18,8 +18,13 @@ from coreopt.optimizers.adafactor import Adafactor
 from coreopt.optimizers.ftrl import Ftrl
 from coreopt.optimizers.lion import Lion
 from coreopt.optimizers.lamb import Lamb
+from coreopt.optimizers.radam import RAdam
+from coreopt.optimizers.adabelief import AdaBelief
+from coreopt.optimizers.yogi import Yogi
+from coreopt.optimizers.adan import Adan
+from coreopt.optimizers.novograd import NovoGrad
 
 __all__ = [
-    "Adadelta", "Adafactor", "Adagrad", "Adam", "AdamW", "Adamax", "Ftrl", "GradientDescent",
-    "Lamb", "Lion", "Momentum", "Nadam", "RMSprop",
+    "AdaBelief", "Adadelta", "Adafactor", "Adagrad", "Adam", "AdamW", "Adamax", "Adan", "Ftrl",
+    "GradientDescent", "Lamb", "Lion", "Momentum", "Nadam", "NovoGrad", "RAdam", "RMSprop", "Yogi",
 ]

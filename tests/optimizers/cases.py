@@ -68,6 +68,28 @@ CASES = {
         ({"learning_rate": 0.01}, {"learning_rate": 0.01, "weight_decay": 0.05}),
         (lambda: K.Lamb(0.01),),
     ),
+    "radam": Case(
+        ({"learning_rate": 0.01},
+         {"learning_rate": 0.01, "epsilon_hat": False, "epsilon": 1e-3},
+         {"learning_rate": 0.01, "beta_2": 0.9, "threshold": 4.5}),
+    ),
+    "adabelief": Case(
+        ({"learning_rate": 0.01}, {"learning_rate": 0.01, "epsilon": 1e-3, "epsilon_root": 1e-4}),
+    ),
+    "yogi": Case(
+        ({"learning_rate": 0.01},
+         {"learning_rate": 0.01, "epsilon_hat": True, "zero_initial_m": True,
+          "initial_accumulator_value": 0.1}),
+    ),
+    "adan": Case(
+        ({"learning_rate": 0.01},
+         {"learning_rate": 0.01, "difference_weight": "one_minus_beta_2", "epsilon_root": 1e-8,
+          "weight_decay": 0.05}),
+    ),
+    "novograd": Case(
+        ({"learning_rate": 0.01}, {"learning_rate": 0.01, "weight_decay": 0.05,
+                                   "grad_averaging": True}),
+    ),
 }
 
 

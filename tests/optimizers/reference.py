@@ -329,6 +329,133 @@ class LAMB(Reference):
         return x - lr * ratio * r
 
 
+class RAdam(Reference):
+    """RAdam (Liu et al., ICLR 2020, arXiv 1908.03265, Algorithm 2).
+
+    m, v as Adam;  rho_inf = 2/(1-b2) - 1;  rho_t = rho_inf - 2 t b2^t / (1-b2^t).
+    If rho_t > threshold:  r_t = sqrt((rho_t-4)(rho_t-2) rho_inf / ((rho_inf-4)(rho_inf-2) rho_t)),
+    x <- x - lr * r_t * (m/(1-b1^t)) * sqrt(1-b2^t)/(sqrt(v) + eps)   (torch, epsilon_hat), or
+    x <- x - lr * r_t * (m/(1-b1^t)) / (sqrt(v/(1-b2^t)) + eps)          (optax, not epsilon_hat).
+    Otherwise (un-rectified) x <- x - lr * m/(1-b1^t).
+    """
+
+    defaults = {
+        "learning_rate": 1e-3, "beta_1": 0.9, "beta_2": 0.999, "epsilon": 1e-8,
+        "threshold": 5.0, "epsilon_hat": True,
+    }
+
+    def update(self, g, x, s, lr):
+        b1, b2, t = self.beta_1, self.beta_2, self.t
+        m = s["m"] = b1 * s.get("m", 0.0) + (1 - b1) * g
+        v = s["v"] = b2 * s.get("v", 0.0) + (1 - b2) * g * g
+        m_hat = m / (1 - b1**t)
+        rho_inf = 2.0 / (1.0 - b2) - 1.0
+        rho = rho_inf - 2.0 * t * b2**t / (1.0 - b2**t)
+        if rho <= self.threshold:
+            return x - lr * m_hat
+        r = math.sqrt((rho - 4) * (rho - 2) * rho_inf / ((rho_inf - 4) * (rho_inf - 2) * rho))
+        if self.epsilon_hat:
+            return x - lr * r * m_hat * math.sqrt(1 - b2**t) / (np.sqrt(v) + self.epsilon)
+        return x - lr * r * m_hat / (np.sqrt(v / (1 - b2**t)) + self.epsilon)
+
+
+class AdaBelief(Reference):
+    """AdaBelief (Zhuang et al., NeurIPS 2020, arXiv 2010.07468, Algorithm 2).
+
+    m <- b1 m + (1-b1) g;  s <- b2 s + (1-b2) (g - m)^2 + epsilon_root  (the new m; epsilon_root
+    stays in s);  x <- x - lr * (m/(1-b1^t)) / (sqrt(s/(1-b2^t)) + epsilon).
+    """
+
+    defaults = {
+        "learning_rate": 1e-3, "beta_1": 0.9, "beta_2": 0.999, "epsilon": 1e-16,
+        "epsilon_root": 1e-16,
+    }
+
+    def update(self, g, x, s, lr):
+        b1, b2, t = self.beta_1, self.beta_2, self.t
+        m = s["m"] = b1 * s.get("m", 0.0) + (1 - b1) * g
+        belief = s["s"] = b2 * s.get("s", 0.0) + (1 - b2) * (g - m) ** 2 + self.epsilon_root
+        return x - lr * (m / (1 - b1**t)) / (np.sqrt(belief / (1 - b2**t)) + self.epsilon)
+
+
+class Yogi(Reference):
+    """Yogi (Zaheer et al., NeurIPS 2018, Algorithm 2), bias-corrected as optax.yogi.
+
+    v starts at initial_accumulator_value, m too (or at 0 with zero_initial_m);
+    m <- b1 m + (1-b1) g;  v <- v - (1-b2) sign(v - g^2) g^2;
+    x <- x - lr (m/(1-b1^t)) / (sqrt(v/(1-b2^t)) + eps), or with epsilon_hat (TF-Addons):
+    x <- x - lr sqrt(1-b2^t)/(1-b1^t) m / (sqrt(v) + eps).
+    """
+
+    defaults = {
+        "learning_rate": 1e-2, "beta_1": 0.9, "beta_2": 0.999, "epsilon": 1e-3,
+        "initial_accumulator_value": 1e-6, "epsilon_hat": False, "zero_initial_m": False,
+    }
+
+    def update(self, g, x, s, lr):
+        b1, b2, t, v0 = self.beta_1, self.beta_2, self.t, self.initial_accumulator_value
+        m = s["m"] = b1 * s.get("m", 0.0 if self.zero_initial_m else v0) + (1 - b1) * g
+        v_prev = s.get("v", v0)
+        v = s["v"] = v_prev - (1 - b2) * np.sign(v_prev - g**2) * g**2
+        if self.epsilon_hat:
+            return x - lr * math.sqrt(1 - b2**t) / (1 - b1**t) * m / (np.sqrt(v) + self.epsilon)
+        return x - lr * (m / (1 - b1**t)) / (np.sqrt(v / (1 - b2**t)) + self.epsilon)
+
+
+class Adan(Reference):
+    """Adan (Xie et al., 2022, arXiv 2208.06677, Algorithm 1), betas as in the authors' code.
+
+    In the paper's notation (its beta = 1 - beta here, k the step):  m_k = (1-B1) m + B1 g_k,
+    v_k = (1-B2) v + B2 (g_k - g_{k-1}),  n_k = (1-B3) n + B3 [g_k + (1-B2)(g_k - g_{k-1})]^2,
+    with g_0 = g_1 (no difference on the first step).  Each moment is divided by
+    1 - (1-B_i)^k (bias correction);  eta_k = lr / (sqrt(n + epsilon_root) + epsilon);
+    x <- (x - eta_k (m + (1-B2) v)) / (1 + lr weight_decay).  With
+    difference_weight="one_minus_beta_2" (optax), the factor (1-B2) is B2 instead.
+    """
+
+    defaults = {
+        "learning_rate": 1e-3, "beta_1": 0.98, "beta_2": 0.92, "beta_3": 0.99, "epsilon": 1e-8,
+        "epsilon_root": 0.0, "weight_decay": 0.0, "difference_weight": "beta_2",
+    }
+
+    def update(self, g, x, s, lr):
+        k = self.t
+        big_b = [1 - self.beta_1, 1 - self.beta_2, 1 - self.beta_3]  # the paper's betas
+        diff = g - s.get("g_prev", g)
+        s["g_prev"] = g
+        c = 1 - big_b[1] if self.difference_weight == "beta_2" else big_b[1]
+        m = s["m"] = (1 - big_b[0]) * s.get("m", 0.0) + big_b[0] * g
+        v = s["v"] = (1 - big_b[1]) * s.get("v", 0.0) + big_b[1] * diff
+        n = s["n"] = (1 - big_b[2]) * s.get("n", 0.0) + big_b[2] * (g + c * diff) ** 2
+        m, v, n = (a / (1 - (1 - b) ** k) for a, b in zip((m, v, n), big_b))
+        eta = lr / (np.sqrt(n + self.epsilon_root) + self.epsilon)
+        return (x - eta * (m + c * v)) / (1 + lr * self.weight_decay)
+
+
+class NovoGrad(Reference):
+    """NovoGrad (Ginsburg et al., 2019, arXiv 1905.11286, Algorithm 1), one v per variable.
+
+    N = sum of g^2 over the whole variable;  v = N on the first step, then v <- b2 v + (1-b2) N;
+    u = g/(sqrt(v) + eps) + weight_decay*x, times (1-b1) with grad_averaging;
+    m <- b1 m + u  (m = u on the first step);  x <- x - lr*m.
+    """
+
+    defaults = {
+        "learning_rate": 1e-3, "beta_1": 0.9, "beta_2": 0.25, "epsilon": 1e-6,
+        "weight_decay": 0.0, "grad_averaging": False,
+    }
+
+    def update(self, g, x, s, lr):
+        b1, b2 = self.beta_1, self.beta_2
+        total = float(np.sum(g * g))
+        v = s["v"] = total if self.t == 1 else b2 * s["v"] + (1 - b2) * total
+        u = g / (math.sqrt(v) + self.epsilon) + self.weight_decay * x
+        if self.grad_averaging:
+            u = (1 - b1) * u
+        m = s["m"] = u if self.t == 1 else b1 * s["m"] + u
+        return x - lr * m
+
+
 REFERENCES: dict[str, type[Reference]] = {
     "gd": GD,
     "momentum": Momentum,
@@ -343,6 +470,11 @@ REFERENCES: dict[str, type[Reference]] = {
     "ftrl": FTRL,
     "lion": Lion,
     "lamb": LAMB,
+    "radam": RAdam,
+    "adabelief": AdaBelief,
+    "yogi": Yogi,
+    "adan": Adan,
+    "novograd": NovoGrad,
 }
 
 

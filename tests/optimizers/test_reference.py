@@ -36,10 +36,10 @@ def run(name, grads, x0, steps=None, **hp):
 # --- the registry and the base class -------------------------------------------------------------
 
 
-def test_registry_has_all_13_keys():
+def test_registry_has_all_18_keys():
     assert set(REFERENCES) == {
         "gd", "momentum", "adam", "adamw", "adamax", "nadam", "rmsprop", "adagrad", "adadelta",
-        "adafactor", "ftrl", "lion", "lamb",
+        "adafactor", "ftrl", "lion", "lamb", "radam", "adabelief", "yogi", "adan", "novograd",
     }
 
 
@@ -363,6 +363,168 @@ def test_lamb_zero_gradient_with_weight_decay_shrinks_geometrically():
     # g = 0: r = wd x, ratio = 1/wd  =>  x <- (1 - lr) x, independent of wd
     x = run("lamb", [np.zeros_like(G)] * 4, X0, learning_rate=0.1, weight_decay=0.3)
     close(x, X0 * 0.9**4)
+
+
+def _rho(t, b2):
+    """RAdam's rho_t (length of the approximated SMA) and rho_inf, the paper's closed forms."""
+    rho_inf = 2 / (1 - b2) - 1
+    return rho_inf - 2 * t * b2**t / (1 - b2**t), rho_inf
+
+
+def test_radam_first_five_steps_are_bias_corrected_momentum_steps():
+    # b2 = 0.999: rho_1..rho_5 < 5, so x <- x - lr m/(1-b1^t); a constant g gives m_hat = g.
+    assert all(_rho(t, 0.999)[0] < 5 for t in range(1, 6)) and _rho(6, 0.999)[0] > 5
+    lr = 0.01
+    close(run("radam", [G] * 5, X0, learning_rate=lr), X0 - 5 * lr * G)
+    # varying g: m_hat_t = (sum_k b1^(t-k) (1-b1) g_k) / (1 - b1^t), no division by v
+    x = run("radam", [G, -2 * G], X0, learning_rate=lr)
+    m2 = 0.9 * 0.1 * G + 0.1 * (-2 * G)
+    close(x, X0 - lr * G - lr * m2 / (1 - 0.9**2))
+
+
+def test_radam_never_rectifies_when_rho_inf_is_at_most_4():
+    # b2 = 0.5: rho_inf = 3, rho_t < 3 for every t: momentum SGD with bias correction for good.
+    x = run("radam", [G] * 40, X0, learning_rate=0.01, beta_2=0.5)
+    close(x, X0 - 40 * 0.01 * G)
+
+
+@pytest.mark.parametrize("epsilon_hat", [True, False])
+def test_radam_sixth_step_is_rectified(epsilon_hat):
+    # constant g, eps = 0: m_hat = g and sqrt(v/(1-b2^6)) = |g|, so step 6 is lr r_6 sign(g).
+    lr, b2 = 0.01, 0.999
+    rho, rho_inf = _rho(6, b2)
+    r6 = math.sqrt((rho - 4) * (rho - 2) * rho_inf / ((rho_inf - 4) * (rho_inf - 2) * rho))
+    assert 0 < r6 < 0.1
+    x = run("radam", [G] * 6, X0, learning_rate=lr, epsilon=0.0, epsilon_hat=epsilon_hat)
+    close(x, X0 - 5 * lr * G - lr * r6 * np.sign(G))
+
+
+def test_radam_epsilon_placement():
+    # step 6, constant g = 1:  c = 1 - b2^6;  torch: sqrt(c)/(sqrt(c) + eps);  optax: 1/(1 + eps)
+    lr, b2, eps = 0.1, 0.999, 0.01
+    rho, rho_inf = _rho(6, b2)
+    r6 = math.sqrt((rho - 4) * (rho - 2) * rho_inf / ((rho_inf - 4) * (rho_inf - 2) * rho))
+    c = math.sqrt(1 - b2**6)
+    ones = [np.array(1.0)] * 6
+    torch_like = run("radam", ones, 0.0, learning_rate=lr, epsilon=eps)
+    optax_like = run("radam", ones, 0.0, learning_rate=lr, epsilon=eps, epsilon_hat=False)
+    close(torch_like, -5 * lr - lr * r6 * c / (c + eps))
+    close(optax_like, -5 * lr - lr * r6 / (1 + eps))
+
+
+def test_radam_threshold():
+    # b2 = 0.9: rho_5 = 4.58, so threshold 4.5 rectifies step 5 and the default does not.
+    rho5, rho_inf = _rho(5, 0.9)
+    assert 4.5 < rho5 < 5
+    r5 = math.sqrt((rho5 - 4) * (rho5 - 2) * rho_inf / ((rho_inf - 4) * (rho_inf - 2) * rho5))
+    hp = dict(learning_rate=0.01, beta_2=0.9, epsilon=0.0)
+    close(run("radam", [G] * 5, X0, **hp), X0 - 5 * 0.01 * G)
+    rectified = X0 - 4 * 0.01 * G - 0.01 * r5 * np.sign(G)
+    close(run("radam", [G] * 5, X0, threshold=4.5, **hp), rectified)
+
+
+def test_adabelief_first_step():
+    # m_1 = (1-b1) g, g - m_1 = b1 g, s_1 = (1-b2) b1^2 g^2  =>  x_1 = x_0 - lr sign(g)/b1
+    lr, b1 = 0.01, 0.9
+    x = run("adabelief", [G], X0, learning_rate=lr, epsilon=0.0, epsilon_root=0.0)
+    close(x, X0 - lr * np.sign(G) / b1)
+
+
+def test_adabelief_constant_gradient_with_accumulating_epsilon_root():
+    # constant g: m_t = (1-b1^t) g, g - m_t = b1^t g;  s_t = sum_k b2^(t-k) [(1-b2) b1^(2k) g^2 + e]
+    lr, b1, b2, e, eps, n = 0.01, 0.9, 0.99, 1e-3, 1e-4, 6
+    total = 0.0
+    for t in range(1, n + 1):
+        s_t = sum(b2 ** (t - k) * ((1 - b2) * b1 ** (2 * k) * G**2 + e) for k in range(1, t + 1))
+        total = total + G / (np.sqrt(s_t / (1 - b2**t)) + eps)
+    x = run("adabelief", [G] * n, X0, learning_rate=lr, beta_2=b2, epsilon=eps, epsilon_root=e)
+    close(x, X0 - lr * total)
+
+
+def test_yogi_second_moment_grows_additively_below_g_squared():
+    # v_0 = 1e-6 < g^2 and v stays below g^2 for n steps: v_t = v_0 + t (1-b2) g^2 (Adam's
+    # v would be (1 - b2^t) g^2).  zero_initial_m: m_t = (1-b1^t) g.  epsilon_hat form:
+    # step_t = lr sqrt(1-b2^t) g / (sqrt(v_t) + eps).
+    lr, b2, eps, v0, n = 0.01, 0.999, 1e-3, 1e-6, 5
+    steps = sum(math.sqrt(1 - b2**t) * G / (np.sqrt(v0 + t * (1 - b2) * G**2) + eps)
+                for t in range(1, n + 1))
+    x = run("yogi", [G] * n, X0, learning_rate=lr, epsilon_hat=True, zero_initial_m=True)
+    close(x, X0 - lr * steps)
+
+
+def test_yogi_second_moment_shrinks_by_at_most_1_minus_b2_g_squared():
+    # v_0 = 10 > g^2 = 1, 4:  v_1 = 10 - (1-b2)*1,  v_2 = v_1 - (1-b2)*4.
+    # default form: m_0 = v_0 = 10, step_t = lr m_hat_t / (sqrt(v_t/(1-b2^t)) + eps).
+    lr, b1, b2, eps, v0 = 0.1, 0.9, 0.999, 1e-3, 10.0
+    v1, v2 = v0 - (1 - b2), v0 - (1 - b2) - 4 * (1 - b2)
+    m1 = b1 * v0 + (1 - b1) * 1.0
+    m2 = b1 * m1 + (1 - b1) * 2.0
+    x1 = -lr * m1 / (1 - b1) / (math.sqrt(v1 / (1 - b2)) + eps)
+    x2 = x1 - lr * m2 / (1 - b1**2) / (math.sqrt(v2 / (1 - b2**2)) + eps)
+    grads = [np.array(1.0), np.array(2.0)]
+    close(run("yogi", grads, 0.0, learning_rate=lr, initial_accumulator_value=v0), x2)
+
+
+def test_adan_constant_gradient_has_no_difference_term():
+    # g_0 = g_1 and g constant: every difference is 0, m_hat = g, n_hat = g^2, so each step is
+    # lr sign(g) (eps = 0) whatever the weight on the difference.
+    for weight in ("beta_2", "one_minus_beta_2"):
+        x = run("adan", [G] * 4, X0, learning_rate=0.01, epsilon=0.0, difference_weight=weight)
+        close(x, X0 - 4 * 0.01 * np.sign(G))
+
+
+@pytest.mark.parametrize("weight, c", [("beta_2", 0.92), ("one_minus_beta_2", 0.08)])
+def test_adan_two_steps_by_hand(weight, c):
+    # g then 2g (scalar, g = 1): step 1 moves by lr.  Step 2: d = 1,  m = 0.98*0.02 + 0.02*2,
+    # v = 0.08 * 1, n = 0.99 * 0.01 + 0.01 (2 + c)^2;  u = (m/(1-.98^2) + c v/(1-.92^2))
+    # / sqrt(n/(1-.99^2)).
+    lr = 0.1
+    m = 0.98 * 0.02 + 0.02 * 2
+    v = 0.08 * 1.0
+    n = 0.99 * 0.01 + 0.01 * (2 + c) ** 2
+    u = (m / (1 - 0.98**2) + c * v / (1 - 0.92**2)) / math.sqrt(n / (1 - 0.99**2))
+    grads = [np.array(1.0), np.array(2.0)]
+    x = run("adan", grads, 0.0, learning_rate=lr, epsilon=0.0, difference_weight=weight)
+    close(x, -lr - lr * u)
+
+
+def test_adan_weight_decay_is_proximal():
+    # zero gradient: u = 0, x_n = x_0 / (1 + lr wd)^n;  one step with g: (x_0 - lr sign g)/(...)
+    lr, wd = 0.1, 0.5
+    close(run("adan", [np.zeros_like(G)] * 3, X0, learning_rate=lr, weight_decay=wd),
+          X0 / (1 + lr * wd) ** 3)
+    x = run("adan", [G], X0, learning_rate=lr, weight_decay=wd, epsilon=0.0)
+    close(x, (X0 - lr * np.sign(G)) / (1 + lr * wd))
+
+
+def test_novograd_first_step_normalizes_by_the_layer_norm():
+    lr = 0.1
+    norm = np.linalg.norm(G)  # over the whole variable
+    close(run("novograd", [G], X0, learning_rate=lr, epsilon=0.0), X0 - lr * G / norm)
+    close(run("novograd", [G], X0, learning_rate=lr), X0 - lr * G / (norm + 1e-6))
+
+
+@pytest.mark.parametrize("grad_averaging", [False, True])
+def test_novograd_constant_gradient_closed_form(grad_averaging):
+    # v_t = ||g||^2 for every t (it starts there), u = g/||g||:  m_t = u (1-b1^t)/(1-b1), or
+    # with grad_averaging m_t = u (1-b1^t).
+    lr, b1, n = 0.01, 0.9, 7
+    u = G / np.linalg.norm(G)
+    scale = 1.0 if grad_averaging else 1 / (1 - b1)
+    total = sum((1 - b1**t) * scale for t in range(1, n + 1))
+    x = run("novograd", [G] * n, X0, learning_rate=lr, epsilon=0.0, grad_averaging=grad_averaging)
+    close(x, X0 - lr * total * u)
+
+
+def test_novograd_second_moment_is_a_scalar_average_and_decay_enters_momentum():
+    # g_1 = G, g_2 = 2G: v_2 = b2 ||G||^2 + (1-b2) 4 ||G||^2.  With wd: u_t = g_t/sqrt(v_t) + wd x.
+    lr, b1, b2, wd = 0.01, 0.9, 0.25, 0.1
+    norm = np.linalg.norm(G)
+    u1 = G / norm + wd * X0
+    x1 = X0 - lr * u1
+    u2 = 2 * G / (norm * math.sqrt(b2 + 4 * (1 - b2))) + wd * x1
+    x = run("novograd", [G, 2 * G], X0, learning_rate=lr, epsilon=0.0, weight_decay=wd)
+    close(x, x1 - lr * (b1 * u1 + u2))
 
 
 # --- wrappers ------------------------------------------------------------------------------------
