@@ -202,18 +202,16 @@ class Optimizer(tf.Module):
 
     def learning_rate_at(self, state) -> tf.Tensor:
         """The learning rate for the step after `state`, a float64 tensor."""
-        lr = self._hyper["learning_rate"]
-        if callable(lr) and not isinstance(lr, tf.Variable):
-            lr = lr(state["iterations"])
-        return ops.f64(lr)
+        return at_step(self._hyper["learning_rate"], state)
 
     def current_learning_rate(self) -> tf.Tensor:
         """The learning rate for the next step, as a float64 tensor."""
         return self.learning_rate_at(self.state_variables())
 
-    def hyperparameters(self) -> dict:
-        """The numeric hyperparameters but the learning rate, as float64 tensors."""
-        return {k: ops.f64(v) for k, v in self._hyper.items() if k != "learning_rate"}
+    def hyperparameters(self, state) -> dict:
+        """The numeric hyperparameters but the learning rate, float64 tensors, for the step
+        after `state` (a schedule is read at `state["iterations"]`)."""
+        return {k: at_step(v, state) for k, v in self._hyper.items() if k != "learning_rate"}
 
     def options(self) -> dict:
         """The static options (values that change the program), by flat name."""
@@ -237,7 +235,7 @@ class Optimizer(tf.Module):
         """The pure list-level step: new parameters, slots and state (see module doc)."""
         t = tf.cast(state["iterations"] + 1, tf.float64)
         lr = self.learning_rate_at(state)
-        hyper = self.hyperparameters()
+        hyper = self.hyperparameters(state)
         new_params, new_slots = [], []
         for g, x, s in zip(grads, params, slots):
             x_new, s_new = type(self).update_fn(g, x, s, t, learning_rate=lr, **hyper,
@@ -477,6 +475,14 @@ def _find(tree: dict, name: str):
         return tree[name]
     inner = tree.get("inner")
     return _find(inner, name) if isinstance(inner, dict) else None
+
+
+def at_step(value, state) -> tf.Tensor:
+    """A hyperparameter's value for the step after `state`: a schedule (a callable that is
+    not a variable) is called with the steps taken, `state["iterations"]`; float64."""
+    if callable(value) and not isinstance(value, tf.Variable):
+        value = value(state["iterations"])
+    return ops.f64(value)
 
 
 def _plain(value):

@@ -8,9 +8,12 @@ tests. Nothing reads constructor signatures.
 
 Two kinds:
 
-* `numeric(name, default, "[0, 1)")`: a float (or a scalar `tf.Variable`, or
-  for `schedule=True` a callable of the step) checked against an interval
-  written as in mathematics; `inf` is allowed as a bound.
+* `numeric(name, default, "[0, 1)")`: a float, a scalar `tf.Variable`, or a
+  schedule (a callable of the steps taken, read at each step: a momentum or
+  weight-decay schedule as much as a learning rate), checked against an
+  interval written as in mathematics (a schedule at step 0); `inf` is allowed
+  as a bound. `schedule=True` (the learning rates) keeps a float in a float64
+  `tf.Variable`, so setting it never retraces.
 * `option(name, default)`: a static value (bool, int or str) that changes the
   program; `choices=` limits a str, `at_least=` an int.
 
@@ -43,7 +46,7 @@ class Hyper:
         default: its default value.
         numeric: True for a float (batchable by the lab), False for a static option.
         interval: for numerics, "[low, high)" style bounds.
-        schedule: a numeric that may also be a callable of the step (learning rates).
+        schedule: a float is kept in a float64 `tf.Variable`, settable (learning rates).
         batchable: the lab may give each run of a batch its own value.
         kind: for options, the accepted Python type (bool, int or str).
         choices: for str options, the accepted values.
@@ -63,9 +66,11 @@ class Hyper:
     def check(self, value, owner: str = ""):
         """`value` checked (and an option coerced to its kind); raises naming the argument."""
         if self.numeric:
-            if self.schedule and callable(value) and not _is_variable(value):
-                return value
             low, high, low_open, high_open = _bounds(self.interval)
+            if callable(value) and not _is_variable(value):  # a schedule: checked at step 0
+                checks.in_range(f"{self.name}(0)", _first_value(self.name, value), low, high,
+                                low_open=low_open, high_open=high_open)
+                return value
             return checks.in_range(self.name, value, low, high, low_open=low_open,
                                    high_open=high_open)
         return self._check_option(value)
@@ -184,6 +189,19 @@ class Spec:
         params += [inspect.Parameter(n, inspect.Parameter.KEYWORD_ONLY, default=d)
                    for n, d in last]
         return inspect.Signature(params)
+
+
+def _first_value(name, schedule) -> float:
+    """A schedule's value at step 0 (the first step), as a float."""
+    import tensorflow as tf
+
+    with tf.init_scope():
+        value = schedule(tf.constant(0, tf.int64))
+    try:
+        return float(value)
+    except (TypeError, ValueError):
+        raise TypeError(f"`{name}` is a callable, so a schedule of the step, but it returned "
+                        f"{value!r} at step 0; a schedule returns a scalar.") from None
 
 
 def _is_variable(value) -> bool:

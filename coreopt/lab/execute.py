@@ -210,7 +210,8 @@ def run_chunk(chunk, real, varying, stop, max_iters, keep_paths, dtype) -> Batch
     first = chunk[0]
     with _program(first, stop, max_iters, keep_paths, dtype) as program:
         names = program.optimizer.hyperparameter_names()
-        fixed = {k: float(v) for k, v in program.optimizer.hyperparameters().items()}
+        start = program.optimizer.init_state()
+        fixed = {k: float(v) for k, v in program.optimizer.hyperparameters(start).items()}
         hyper = {k: (np.array([float(s.config[k]) for s in chunk]) if k in varying
                      else float(first.config.get(k, fixed.get(k)))) for k in names}
         f = first.function

@@ -75,7 +75,7 @@ class Nadam(Optimizer):
 
     def init_slots(self, x):
         """Zero moments; P_t of the steps already taken, so a late variable joins the schedule."""
-        hyper = self.hyperparameters()
+        hyper = self.hyperparameters(self.state_variables())
         done = tf.cast(tf.range(1, self.iterations + 1), tf.float64)
         mu = hyper["beta_1"] * (1 - 0.5 * 0.96 ** (done * hyper["momentum_decay"]))
         return {"m": tf.zeros_like(x), "v": tf.zeros_like(x), "mu_product": tf.reduce_prod(mu)}

@@ -90,6 +90,7 @@ class Yogi(Optimizer):
 
     def init_slots(self, x):
         """v (and m unless `zero_initial_m`) filled with the initial accumulator value."""
-        v = ops.full_like(x, self.hyperparameters()["initial_accumulator_value"])
+        v = ops.full_like(x, self.hyperparameters(self.state_variables())[
+            "initial_accumulator_value"])
         m = tf.zeros_like(x) if self._options["zero_initial_m"] else v
         return {"m": m, "v": v}

@@ -29,7 +29,7 @@ inner step through `self.inner_step` (or not, for a skipped step). A
     ...     def init_slots_own(self, x):
     ...         return {"total": tf.zeros_like(x)}
     ...     def update(self, grads, params, slots, state, grad_fn=None):
-    ...         decay = self.hyperparameters_own()["decay"]
+    ...         decay = self.hyperparameters_own(state)["decay"]
     ...         totals = [ops.like(decay, g) * s["total"] + g
     ...                   for g, s in zip(grads, slots)]
     ...         params, slots, state = self.inner_step(grads, params, slots, state, grad_fn)
@@ -44,8 +44,7 @@ inner step through `self.inner_step` (or not, for a skipped step). A
 
 from __future__ import annotations
 
-from coreopt.core import ops
-from coreopt.core.optimizer import Optimizer
+from coreopt.core.optimizer import Optimizer, at_step
 
 
 class Wrapper(Optimizer):
@@ -113,13 +112,14 @@ class Wrapper(Optimizer):
         """The learning rate the inner optimizer's next step will use."""
         return self.inner.learning_rate_at(state["inner"])
 
-    def hyperparameters_own(self) -> dict:
-        """This wrapper's numeric hyperparameters as float64 tensors (bare names)."""
-        return {k: ops.f64(v) for k, v in self._hyper.items()}
+    def hyperparameters_own(self, state) -> dict:
+        """This wrapper's numeric hyperparameters (bare names), float64 tensors for the step
+        after `state` (its own: a schedule is read at this wrapper's `iterations`)."""
+        return {k: at_step(v, state) for k, v in self._hyper.items()}
 
-    def hyperparameters(self) -> dict:
-        own = {f"{self.prefix}.{k}": v for k, v in self.hyperparameters_own().items()}
-        return {**own, **self.inner.hyperparameters()}
+    def hyperparameters(self, state) -> dict:
+        own = {f"{self.prefix}.{k}": v for k, v in self.hyperparameters_own(state).items()}
+        return {**own, **self.inner.hyperparameters(state["inner"])}
 
     def hyperparameter_names(self) -> tuple[str, ...]:
         return (*(f"{self.prefix}.{k}" for k in self._hyper), *self.inner.hyperparameter_names())

@@ -33,7 +33,7 @@ class ClipByValue(Wrapper):
     spec = Spec(numeric("clipvalue", 1.0, "(0, inf)"))
 
     def update(self, grads, params, slots, state, grad_fn=None):
-        c = self.hyperparameters_own()["clipvalue"]
+        c = self.hyperparameters_own(state)["clipvalue"]
         grads = [tf.clip_by_value(g, -ops.like(c, g), ops.like(c, g)) for g in grads]
         return self.inner_step(grads, params, slots, state, grad_fn)
 
@@ -49,7 +49,7 @@ class ClipByNorm(Wrapper):
     spec = Spec(numeric("clipnorm", 1.0, "(0, inf)"))
 
     def update(self, grads, params, slots, state, grad_fn=None):
-        c = self.hyperparameters_own()["clipnorm"]
+        c = self.hyperparameters_own(state)["clipnorm"]
         grads = [tf.clip_by_norm(g, ops.like(c, g)) for g in grads]
         return self.inner_step(grads, params, slots, state, grad_fn)
 
@@ -68,7 +68,7 @@ class ClipByGlobalNorm(Wrapper):
     spec = Spec(numeric("global_clipnorm", 1.0, "(0, inf)"))
 
     def update(self, grads, params, slots, state, grad_fn=None):
-        c = self.hyperparameters_own()["global_clipnorm"]
+        c = self.hyperparameters_own(state)["global_clipnorm"]
         total = tf.sqrt(tf.add_n([tf.cast(tf.reduce_sum(tf.square(g)), tf.float64) for g in grads]))
         scale = c * tf.minimum(1.0 / total, 1.0 / c) + (total - total)
         grads = [g * ops.like(scale, g) for g in grads]

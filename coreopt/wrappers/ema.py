@@ -87,7 +87,7 @@ class EMA(Wrapper):
 
     def update(self, grads, params, slots, state, grad_fn=None):
         steps = state["iterations"] // self._options["accumulation_steps"]  # as Keras reads it
-        momentum = self.hyperparameters_own()["momentum"]
+        momentum = self.hyperparameters_own(state)["momentum"]
         momentum = tf.where(tf.equal(steps, 0), tf.zeros_like(momentum), momentum)
         params, slots, state = self.inner_step(grads, params, slots, state, grad_fn)
         averages = [_moved(s["average"], x, momentum) for s, x in zip(slots, params)]

@@ -72,7 +72,7 @@ class Lookahead(Wrapper):
         return {"slow": tf.identity(x)}
 
     def update(self, grads, params, slots, state, grad_fn=None):
-        alpha = self.hyperparameters_own()["alpha"]
+        alpha = self.hyperparameters_own(state)["alpha"]
         sync = tf.equal((state["iterations"] + 1) % self._options["sync_period"], 0)
         params, slots, state = self.inner_step(grads, params, slots, state, grad_fn)
         new_params, new_slots = [], []

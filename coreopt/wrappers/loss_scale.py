@@ -77,20 +77,22 @@ class LossScale(Wrapper):
     )
 
     def init_state_own(self) -> dict:
-        scale = tf.cast(self.hyperparameters_own()["initial_scale"], tf.float32)
+        first = {"iterations": tf.constant(0, tf.int64)}
+        scale = tf.cast(self.hyperparameters_own(first)["initial_scale"], tf.float32)
         return {"scale": scale, "good_steps": tf.constant(0, tf.int64)}
 
     def scale_loss(self, loss):
         """`loss` times the current scale (the inner's scaling applied first)."""
         loss = tf.convert_to_tensor(self.inner.scale_loss(loss))
         if not self._options["dynamic"]:
-            return loss * ops.like(self.hyperparameters_own()["initial_scale"], loss)
+            factor = self.hyperparameters_own(self.state_variables())["initial_scale"]
+            return loss * ops.like(factor, loss)
         wide = tf.float64 if loss.dtype == tf.float64 else tf.float32
         return tf.cast(loss, wide) * tf.cast(self._state_vars["scale"], wide)
 
     def update(self, grads, params, slots, state, grad_fn=None):
         if not self._options["dynamic"]:
-            factor = self.hyperparameters_own()["initial_scale"]
+            factor = self.hyperparameters_own(state)["initial_scale"]
             return self.inner_step(_divided(grads, factor), params, slots, state,
                                    _unscaled(grad_fn, factor))
         scale = state["scale"]

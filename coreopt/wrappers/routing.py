@@ -220,8 +220,10 @@ class Route(Wrapper):
         return {("" if k == DEFAULT else f"{self.prefix}.{k}.") + name: value
                 for k, opt in self.groups.items() for name, value in method(opt).items()}
 
-    def hyperparameters(self) -> dict:
-        return self._flat(lambda opt: opt.hyperparameters())
+    def hyperparameters(self, state) -> dict:
+        return {("" if k == DEFAULT else f"{self.prefix}.{k}.") + name: value
+                for k, opt in self.groups.items()
+                for name, value in opt.hyperparameters(unnest(state, k, "groups")).items()}
 
     def hyperparameter_names(self) -> tuple[str, ...]:
         return tuple(self._flat(lambda opt: dict.fromkeys(opt.hyperparameter_names())))

@@ -83,14 +83,14 @@ class SAM(Wrapper):
             raise TypeError(
                 "SAM needs the loss's gradient at a second point: call "
                 "`opt.minimize(loss_fn, vars)` (update needs `grad_fn`).")
-        e = self.perturbation(grads, params)
+        e = self.perturbation(grads, params, state)
         sharp = grad_fn([x + d for x, d in zip(params, e)])
         sharp = [tf.cast(g, x.dtype) for g, x in zip(sharp, params)]
         return self.inner_step(sharp, params, slots, state, grad_fn)
 
-    def perturbation(self, grads, params):
+    def perturbation(self, grads, params, state):
         """e = rho * T^2 g / (||T g|| + epsilon), T = |x| (adaptive) or 1, one norm for all."""
-        hyper = self.hyperparameters_own()
+        hyper = self.hyperparameters_own(state)
         adaptive = self._options["adaptive"]
         scaled = [tf.abs(x) * g if adaptive else g for g, x in zip(grads, params)]
         norm = tf.sqrt(tf.add_n([tf.cast(tf.reduce_sum(tf.square(s)), tf.float64)

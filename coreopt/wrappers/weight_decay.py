@@ -145,13 +145,13 @@ class DecoupledWeightDecay(Wrapper):
 
     def update(self, grads, params, slots, state, grad_fn=None):
         mask = [s[MASK] for s in slots] if self.masked else None
-        params = self.decay(params, self.learning_rate_at(state), mask)
+        params = self.decay(params, state, mask)
         return self.inner_step(grads, params, slots, state, grad_fn)
 
-    def decay(self, params, learning_rate, mask=None):
+    def decay(self, params, state, mask=None):
         """The parameters after the decay, x - x * lambda * eta, where `mask` is True or 1."""
-        wd = self.hyperparameters_own()["weight_decay"]
-        lr = learning_rate if self._options["scale_by_learning_rate"] else None
+        wd = self.hyperparameters_own(state)["weight_decay"]
+        lr = self.learning_rate_at(state) if self._options["scale_by_learning_rate"] else None
         mask = [True] * len(params) if mask is None else mask
         return [_masked(x, _decayed(x, wd, lr), keep) for x, keep in zip(params, mask)]
 

@@ -116,3 +116,35 @@ def test_a_non_variable_is_refused_with_what_is_accepted():
     with pytest.raises(TypeError, match="must be a tf.Variable or a Keras variable; received "
                                         "ndarray"):
         coreopt.Adam().apply_gradients([tf.ones(2)], [np.ones(2)])
+
+
+def _momentum_at(step):
+    """A momentum schedule: 0.5 rising linearly to 0.9 over 10 steps (Python or TF step)."""
+    return 0.5 + 0.4 * tf.minimum(tf.cast(step, tf.float64) / 10.0, 1.0)
+
+
+def test_any_numeric_hyperparameter_follows_a_schedule_of_its_owners_steps():
+    x = tf.Variable([1.0, -2.0], dtype=tf.float64)
+    inner = coreopt.Momentum(0.05, momentum=_momentum_at)
+    opt = coreopt.EMA(inner, momentum=lambda step: tf.where(  # float64: as float32, 0.9 is not
+        step < 3, tf.constant(0.5, tf.float64), tf.constant(0.9, tf.float64)))
+    opt.build([x])
+    step = tf.function(lambda g: opt.apply_gradients([g], [x]))
+    ref, params, average = reference.Momentum(learning_rate=0.05), [x.numpy().copy()], None
+    for t in range(15):
+        grad = 2 * params[0] + np.sin(t)
+        step(tf.constant(grad))
+        ref.momentum = float(_momentum_at(t))
+        params = ref.step([grad], params)
+        m = 0.0 if t == 0 else (0.5 if t < 3 else 0.9)
+        average = params[0] if average is None else m * average + (1 - m) * params[0]
+    np.testing.assert_allclose(x.numpy(), params[0], rtol=1e-13)
+    np.testing.assert_allclose(opt.get_slot(x, "average").numpy(), average, rtol=1e-13)
+    assert step.experimental_get_tracing_count() == 1
+
+
+def test_a_schedule_out_of_range_at_step_0_is_refused_by_name():
+    with pytest.raises(ValueError, match=r"`momentum\(0\)` must be in \[0, 1\); received 1.5"):
+        coreopt.Momentum(0.1, momentum=lambda step: 1.5)
+    with pytest.raises(TypeError, match="`beta_1` is a callable.*returned"):
+        coreopt.Adam(beta_1=lambda step: "high")

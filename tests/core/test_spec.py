@@ -41,10 +41,13 @@ def test_bad_values_raise_naming_the_argument(args, kwargs, error, match):
         _spec().bind("X", args, kwargs)
 
 
-def test_schedules_pass_only_where_declared():
+def test_every_numeric_takes_a_schedule_checked_at_step_0():
     assert callable(_spec().bind("X", (lambda step: 0.1,), {})["learning_rate"])
-    with pytest.raises(TypeError, match="`beta` must be a float"):
-        _spec().bind("X", (), {"beta": lambda step: 0.1})
+    assert callable(_spec().bind("X", (), {"beta": lambda step: 0.1})["beta"])
+    with pytest.raises(ValueError, match=r"`beta\(0\)` must be in"):
+        _spec().bind("X", (), {"beta": lambda step: 7.0})
+    with pytest.raises(TypeError, match="`flag` must be True or False"):
+        _spec().bind("X", (), {"flag": lambda step: True})
 
 
 def test_bad_declarations_are_refused():
