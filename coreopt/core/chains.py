@@ -5,7 +5,9 @@
     "sam(rho=0.1):momentum(momentum=0.9)"   hyperparameters in parentheses
     "clip_by_norm(clipnorm=1):ema:adamw"    outermost first
 
-Values are Python literals (numbers, True/False, quoted strings). In a flat
+Values are Python literals (numbers, True/False, quoted strings) or schedules
+written as calls, "adam(learning_rate=cosine(initial=0.01, decay_steps=1000))"
+(`coreopt.schedules.text`). In a flat
 config a wrapper's hyperparameters are named "wrapper.key" ("sam.rho"), the
 innermost optimizer's bare ("learning_rate"), which is how the lab, the
 command line and `coreopt.get` name them.
@@ -75,11 +77,21 @@ def _params(part: str, rest: str) -> dict:
         call = ast.parse(f"f({rest}", mode="eval").body
         if call.args:
             raise ValueError
-        return {kw.arg: ast.literal_eval(kw.value) for kw in call.keywords}
+        return {kw.arg: _value(kw.value) for kw in call.keywords}
     except (SyntaxError, ValueError):
         raise ValueError(
-            f"{part!r}: hyperparameters must read key=value with Python literals, as "
-            "'sam(rho=0.05, adaptive=True)'") from None
+            f"{part!r}: hyperparameters must read key=value with Python literals or "
+            "schedules, as 'sam(rho=0.05, adaptive=True)' or "
+            "'momentum(learning_rate=cosine(initial=0.1, decay_steps=500))'") from None
+
+
+def _value(node):
+    """A literal, or a schedule where the value is a call (`coreopt.schedules.text`)."""
+    if not any(isinstance(n, ast.Call) for n in ast.walk(node)):
+        return ast.literal_eval(node)
+    from coreopt.schedules import text  # imports TensorFlow: only for a schedule
+
+    return text.value(node)
 
 
 def canonical(name: str) -> str:

@@ -4,7 +4,8 @@
     {"optimizer": "ema", "config": {"momentum": 0.99, ...},
      "inner": {"optimizer": "adam", "config": {...}}}
 
-A learning rate that is a `tf.Variable` is saved as its value; a Keras
+A hyperparameter that is a `tf.Variable` is saved as its value; a
+`coreopt.schedules` schedule as `{"schedule": name, "config": ...}`; a Keras
 `LearningRateSchedule` as Keras serializes it; any other callable cannot be
 saved (a `TypeError` says so).
 
@@ -44,13 +45,24 @@ def _value(key, optimizer, value):
     return value
 
 
+def _is_schedule(value) -> bool:
+    from coreopt.schedules import Schedule
+
+    return isinstance(value, Schedule)
+
+
 def _schedule(key, optimizer, value):
+    if _is_schedule(value):
+        from coreopt import schedules
+
+        return schedules.to_config(value)
     import keras
 
     if isinstance(value, keras.optimizers.schedules.LearningRateSchedule):
         return {"keras_schedule": keras.saving.serialize_keras_object(value)}
     raise TypeError(f"`{key}` of {type(optimizer).__name__} is a plain callable, which a "
-                    "config cannot hold; use a keras.optimizers.schedules.LearningRateSchedule.")
+                    "config cannot hold; use a coreopt.schedules schedule or a "
+                    "keras.optimizers.schedules.LearningRateSchedule.")
 
 
 def from_config(config: dict):
@@ -81,6 +93,10 @@ def from_config(config: dict):
 
 
 def _restore(value):
+    if isinstance(value, dict) and "schedule" in value:
+        from coreopt import schedules
+
+        return schedules.from_config(value)
     if isinstance(value, dict) and "keras_schedule" in value:
         import keras
 

@@ -204,8 +204,36 @@ def _keras_learning_rate(optimizer):
         return float(lr.numpy())
     if isinstance(lr, keras.optimizers.schedules.LearningRateSchedule):
         return lr
+    from coreopt.schedules import Schedule
+
+    if isinstance(lr, Schedule):
+        return KerasSchedule(lr)
     raise TypeError(
         "KerasOptimizer: a learning rate that is a plain callable of the step cannot be "
-        "used, as Keras calls it without the step; use a "
+        "used, as Keras calls it without the step; use a coreopt.schedules schedule or a "
         "keras.optimizers.schedules.LearningRateSchedule."
     )
+
+
+@keras.saving.register_keras_serializable(package="coreopt")
+class KerasSchedule(keras.optimizers.schedules.LearningRateSchedule):
+    """A `coreopt.schedules` schedule as Keras's learning-rate form (saved in `.keras` files).
+
+    Keras calls it with its `iterations`; the value is the schedule's, in float32.
+    """
+
+    def __init__(self, schedule):
+        from coreopt import schedules
+
+        self.schedule = schedules.from_config(schedule) if isinstance(schedule, dict) else schedule
+
+    def __call__(self, step):
+        return tf.cast(self.schedule(step), tf.float32)
+
+    def get_config(self):
+        from coreopt import schedules
+
+        return {"schedule": schedules.to_config(self.schedule)}
+
+    def __repr__(self):
+        return f"KerasSchedule({self.schedule!r})"
