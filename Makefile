@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test test-slow test-all lint browser bench-step bench-lab bench-train bench-startup
+.PHONY: run test test-slow test-all lint browser bench-step bench-lab bench-train bench-startup references
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -27,7 +27,7 @@ test-all: $(STAMP) lint browser  ## every test, slow ones included
 	$(BIN)/python -m pytest -q --doctest-modules coreopt
 
 lint: $(STAMP)
-	$(BIN)/ruff check coreopt tests benchmarks
+	$(BIN)/ruff check coreopt tests benchmarks references
 
 # Debian's chromium, for the test that opens the HTML report in a real browser: nothing to
 # do when it is there, else apt-get (through sudo when not root); else say what to install.
@@ -58,3 +58,6 @@ bench-train: $(STAMP)  ## one training epoch of the digits MLP, coreopt's Adam a
 
 bench-startup: $(STAMP)  ## start-up of the command line: --help, list and run (time, memory, stderr)
 	$(BIN)/python benchmarks/startup.py
+
+references:  ## regenerates references/data/ with torch.optim and optax, each in its own venv
+	bash references/regenerate.sh
