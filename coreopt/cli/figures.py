@@ -36,6 +36,8 @@ KINDS = {
     "sensitivity": "steps to converge (or --metric gap) against the learning rate, per optimizer",
     "heatmap": "a value over two hyperparameters or start coordinates (--x, --y)",
     "animation": "an animated GIF of 2-D paths; runs kept with --keep-paths",
+    "schedule": "schedules over --steps steps; RESULTS are schedules, as 'cosine(initial=0.1, "
+                "decay_steps=1000)'",
 }
 PANELS_ABOVE = 4  # more optimizers than this: the sensitivity as one panel per optimizer
 MAX_DRAWN = 8  # paths and curves per figure in `auto_figures` (the first ones, said in captions)
@@ -121,6 +123,32 @@ def function_of(runs):
         return functions.get(run.function, **run.function_params)
     except ValueError as error:
         raise ValueError(f"cannot redraw function {run.function!r}: {error}") from None
+
+
+def draw_schedules(texts, steps: int, out) -> pathlib.Path:
+    """Schedules written as text (`coreopt.schedules.text`) over steps 0..steps-1, one PNG.
+
+    Raises:
+        ValueError: `steps` < 2, a file name that is not .png, or a schedule's own error
+            (an unknown name with "did you mean"); raised before anything is written.
+    """
+    import numpy as np
+    import tensorflow as tf
+
+    from coreopt.plots import schedules as plot
+    from coreopt.plots.style import save
+    from coreopt.schedules import text
+
+    if steps < 2:
+        raise ValueError(f"--steps must be at least 2; received {steps}.")
+    out = check_output(out)
+    if out.suffix.lower() != ".png":
+        raise ValueError(f"--kind schedule writes a .png file; --out is {str(out)!r}.")
+    made = {t: text.parse(t) for t in texts}
+    at = tf.range(steps, dtype=tf.int64)
+    values = {(t if len(t) <= 60 else t[:57] + "..."): np.asarray(s(at)) for t, s in made.items()}
+    ax = plot.plot_schedules(np.arange(steps), values)
+    return save(ax.figure, out)
 
 
 def draw(kind, runs, out, *, x=None, y=None, metric="iteration", stable=None, grid=None):

@@ -2,6 +2,8 @@
 
     coreopt plot RESULTS --kind paths --out paths.png [--function F] [--optimizer O]
     coreopt plot RESULTS --kind heatmap --x learning_rate --y beta_1 --out map.png
+    coreopt plot "cosine(initial=0.1, decay_steps=900)" "wsd(peak=0.1, total_steps=1000,
+        warmup_steps=100, decay_steps=200)" --kind schedule --steps 1000 --out lr.png
     coreopt report DIR            # DIR/report.html, DIR/report.md, DIR/figures/
 
 RESULTS is a results directory of `coreopt run` or `coreopt sweep`, its
@@ -45,7 +47,9 @@ def add_parsers(sub):
     listed = "\n".join(f"  {k:<12} {v}" for k, v in kinds.items())
     p = sub.add_parser("plot", help="draw one figure from results",
                        description=f"Draw one figure from a lab's results.\n\nkinds:\n{listed}")
-    p.add_argument("results", help="a results directory, results.json or runs.jsonl")
+    p.add_argument("results", nargs="+",
+                   help="a results directory, results.json or runs.jsonl; for --kind "
+                        "schedule, one or more schedules")
     p.add_argument("--kind", required=True, choices=list(kinds), metavar="KIND",
                    help=f"one of {', '.join(kinds)}")
     p.add_argument("--out", required=True, metavar="FILE",
@@ -62,6 +66,8 @@ def add_parsers(sub):
                         "heatmap needs one)")
     p.add_argument("--metric", default="iteration", choices=("iteration", "gap"),
                    help="sensitivity and heatmap: steps to converge, or the final gap")
+    p.add_argument("--steps", type=int, default=1000,
+                   help="schedule: the steps drawn, 0 to STEPS - 1 (default: 1000)")
     p.set_defaults(run=_plot)
     r = sub.add_parser("report", help="an HTML and Markdown report of a results directory")
     r.add_argument("directory", help="a results directory of `coreopt run` or `sweep`")
@@ -100,10 +106,16 @@ def _plot(args) -> int:
     from coreopt.cli import figures
 
     out = figures.check_output(args.out)
+    if args.kind == "schedule":
+        print(f"wrote {figures.draw_schedules(args.results, args.steps, out)}")
+        return 0
+    if len(args.results) != 1:
+        raise ValueError(f"--kind {args.kind} draws one results directory or file; received "
+                         f"{len(args.results)}: {', '.join(args.results)}.")
     if (args.kind == "animation") != (out.suffix.lower() == ".gif"):
         want = ".gif" if args.kind == "animation" else ".png"
         raise ValueError(f"--kind {args.kind} writes a {want} file; --out is {str(out)!r}.")
-    runs = figures.select(figures.load_runs(args.results), function=args.function,
+    runs = figures.select(figures.load_runs(args.results[0]), function=args.function,
                           optimizer=args.optimizer)
     written = figures.draw(args.kind, runs, out, x=args.x, y=args.y, metric=args.metric)
     print(f"wrote {written}")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import re
 
+import numpy as np
 import pytest
 from PIL import Image
 
@@ -145,3 +146,29 @@ def test_a_heatmap_needs_its_axes(results, tmp_path, capsys):
     err = fails(capsys, ["plot", str(results), "--kind", "heatmap", "--optimizer", "adam",
                          "--out", str(tmp_path / "h.png")])
     assert "--x and --y" in err
+
+
+def test_plot_draws_schedules_at_their_own_values(tmp_path, capsys, monkeypatch):
+    import coreopt.plots.schedules as plot
+    from coreopt import schedules
+
+    shown, draw = {}, plot.plot_schedules
+    monkeypatch.setattr(plot, "plot_schedules",
+                        lambda steps, values, **kw: shown.update(values) or draw(steps, values))
+    out = tmp_path / "lr.png"
+    texts = ["cosine(initial=0.1, decay_steps=90)",
+             "linear_warmup(after=wsd(peak=0.1, total_steps=100, warmup_steps=10, "
+             "decay_steps=20), warmup_steps=5)"]
+    assert main(["plot", *texts, "--kind", "schedule", "--steps", "100",
+                 "--out", str(out)]) == 0
+    assert Image.open(out).format == "PNG" and f"wrote {out}" in capsys.readouterr().out
+    want = schedules.Cosine(0.1, decay_steps=90)
+    np.testing.assert_allclose(shown[texts[0]], [float(want(k)) for k in range(100)],
+                               rtol=1e-15)
+    assert len(shown) == 2
+    assert "Did you mean 'cosine'" in fails(
+        capsys, ["plot", "cosin(initial=0.1)", "--kind", "schedule", "--out",
+                 str(tmp_path / "x.png")])
+    assert "one results directory" in fails(capsys, ["plot", "a", "b", "--kind", "paths",
+                                                     "--out", str(tmp_path / "p.png")])
+    assert not (tmp_path / "x.png").exists() and not (tmp_path / "p.png").exists()
