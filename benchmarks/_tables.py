@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import csv
 import io
-import os
 import platform
 from pathlib import Path
 
@@ -45,10 +44,10 @@ def csv_text(rows: list[dict], columns) -> str:
 
 
 def write_atomically(path: Path, text: str) -> None:
-    """Writes `text` to `path` through a temporary file and `os.replace`."""
-    tmp = path.with_name(path.name + ".tmp")
-    tmp.write_text(text)
-    os.replace(tmp, path)
+    """Writes `text` to `path` whole or not at all (`coreopt.files`)."""
+    from coreopt import files
+
+    files.write_text(path, text)
 
 
 def write_results(out_dir: Path, stem: str, markdown: str, rows: list[dict], columns) -> tuple:

@@ -24,9 +24,10 @@ import argparse
 import csv
 import io
 import json
-import os
 import sys
 from pathlib import Path
+
+from coreopt import files
 
 DEFAULT_RATES = {"adam": 1e-3, "adamw": 1e-3, "nadam": 1e-3, "adamax": 2e-3, "lion": 3e-4,
                  "momentum": 0.05, "gd": 0.1, "rmsprop": 1e-3, "adagrad": 0.05,
@@ -339,6 +340,4 @@ def _evaluation_text(histories) -> str:
 
 
 def _write(path: Path, text: str) -> None:
-    tmp = path.with_name(path.name + ".tmp")
-    tmp.write_text(text)
-    os.replace(tmp, path)
+    files.write_text(path, text)

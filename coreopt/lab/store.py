@@ -19,8 +19,8 @@ from __future__ import annotations
 import json
 import os
 import pathlib
-import tempfile
 
+from coreopt import files
 from coreopt.lab.records import Run, json_safe
 
 MANIFEST, RUNS, CSV, JSON = "manifest.json", "runs.jsonl", "results.csv", "results.json"
@@ -129,14 +129,4 @@ def check_writable(path) -> pathlib.Path:
 
 def write_atomic(path, text: str):
     """Writes `text` to `path` through a temporary file and a rename."""
-    path = pathlib.Path(path)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
-    try:
-        with os.fdopen(fd, "w") as f:
-            f.write(text)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        os.unlink(tmp)
-        raise
+    files.write_text(path, text)

@@ -26,13 +26,13 @@ Example:
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import numpy as np
 from matplotlib.axes import Axes
 from PIL import Image
 
+from coreopt import files
 from coreopt.plots import _records
 from coreopt.plots.functions import plot_contours_2d
 from coreopt.plots.paths import BACKGROUND, draw_runs_2d, kept_2d, sampled_box
@@ -98,10 +98,9 @@ def to_palette(images: list[np.ndarray]) -> list[Image.Image]:
 
 def _write_gif(frames: list[Image.Image], path: Path, fps: float) -> Path:
     """Writes the frames as a looping GIF at `path`, atomically (temp file, then rename)."""
-    tmp = path.with_name(f".{path.stem}.tmp.gif")
-    frames[0].save(tmp, format="GIF", save_all=True, append_images=frames[1:],
-                   duration=round(1000 / fps), loop=0, optimize=False)
-    os.replace(tmp, path)
+    with files.atomic(path) as tmp:
+        frames[0].save(tmp, format="GIF", save_all=True, append_images=frames[1:],
+                       duration=round(1000 / fps), loop=0, optimize=False)
     return path
 
 

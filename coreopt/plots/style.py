@@ -17,7 +17,6 @@ Example:
 from __future__ import annotations
 
 import contextlib
-import os
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -25,6 +24,8 @@ import matplotlib as mpl
 from matplotlib.axes import Axes
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
+
+from coreopt import files
 
 # Colour-blind-friendly (Okabe-Ito), in a fixed order: run i gets COLORS[i % len(COLORS)].
 COLORS = ("#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#56B4E9", "#F0E442",
@@ -109,10 +110,8 @@ def save(fig: Figure, path) -> Path:
         The `Path` written.
     """
     path = Path(path)
-    tmp = path.with_name(f".{path.stem}.tmp.png")
     if not isinstance(fig.canvas, FigureCanvasAgg):
         FigureCanvasAgg(fig)
-    with style():
+    with style(), files.atomic(path) as tmp:
         fig.savefig(tmp, format="png", dpi=DPI, metadata=PNG_METADATA)
-    os.replace(tmp, path)
     return path

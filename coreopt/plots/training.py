@@ -17,11 +17,12 @@ Example:
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
+
+from coreopt import files
 
 PANELS = {"loss": ("loss", "test_loss", "cross-entropy"),
           "accuracy": ("accuracy", "test_accuracy", "accuracy")}
@@ -68,9 +69,8 @@ def save_curves(histories: dict, folder) -> list[Path]:
     paths = []
     for metric in PANELS:
         path = Path(folder) / f"{metric}.png"
-        tmp = path.with_name(f".{path.stem}.tmp.png")
-        curve_figure(histories, metric).savefig(tmp, dpi=110)
-        os.replace(tmp, path)
+        with files.atomic(path) as tmp:
+            curve_figure(histories, metric).savefig(tmp, dpi=110)
         paths.append(path)
     return paths
 

@@ -7,7 +7,8 @@ import dataclasses
 import html
 import os
 import pathlib
-import tempfile
+
+from coreopt import files
 
 _STYLE = """
 body { font-family: system-ui, sans-serif; max-width: 72rem; margin: 2rem auto;
@@ -142,11 +143,4 @@ def _relative(path, start) -> str:
 
 
 def _write_atomic(path: pathlib.Path, text: str):
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
-    try:
-        with os.fdopen(fd, "w") as f:
-            f.write(text)
-        os.replace(tmp, path)
-    except BaseException:
-        os.unlink(tmp)
-        raise
+    files.write_text(path, text)

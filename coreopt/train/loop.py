@@ -50,6 +50,7 @@ from pathlib import Path
 import tensorflow as tf
 from tensorflow.core.framework import summary_pb2
 
+from coreopt import files
 from coreopt.core import checkpoints
 from coreopt.train import data as data_lib
 from coreopt.train import distribute
@@ -451,7 +452,4 @@ def check_writable(folder) -> Path:
 
 def write_json(path, value) -> None:
     """Writes `value` as JSON to `path` atomically (temporary file + os.replace)."""
-    path = Path(path)
-    tmp = path.with_name(path.name + ".tmp")
-    tmp.write_text(json.dumps(value, indent=1, sort_keys=True, default=repr))
-    os.replace(tmp, path)
+    files.write_text(path, json.dumps(value, indent=1, sort_keys=True, default=repr))

@@ -1,0 +1,49 @@
+"""Files written whole or not at all: a temporary file in the same folder, then a rename.
+
+A reader (or a run killed half-way) sees the old file or the new one, never a
+part of it. Every file coreopt writes (results, reports, figures, training
+records) goes through here. No TensorFlow.
+
+Example:
+    >>> import pathlib, tempfile
+    >>> from coreopt import files
+    >>> path = pathlib.Path(tempfile.mkdtemp()) / "notes.txt"
+    >>> files.write_text(path, "first")
+    >>> with files.atomic(path) as tmp:   # any writer that takes a path
+    ...     tmp.write_text("second")
+    6
+    >>> path.read_text(), sorted(p.name for p in path.parent.iterdir())
+    ('second', ['notes.txt'])
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+
+
+@contextlib.contextmanager
+def atomic(path) -> Iterator[Path]:
+    """A temporary path beside `path` (same suffix, for writers that read it), renamed onto
+    `path` when the block ends without an error; removed when it raises."""
+    path = Path(path)
+    fd, name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.stem}.", suffix=path.suffix)
+    os.close(fd)
+    tmp = Path(name)
+    try:
+        yield tmp
+        os.replace(tmp, path)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+
+
+def write_text(path, text: str) -> None:
+    """Writes `text` to `path` atomically, flushed to disk before the rename."""
+    with atomic(path) as tmp, open(tmp, "w") as f:
+        f.write(text)
+        f.flush()
+        os.fsync(f.fileno())
