@@ -21,6 +21,10 @@ import textwrap
 
 from coreopt.cli import show
 
+# `coreopt.lab.rules.DEFAULT_TOL`, written here so that `--help` imports no TensorFlow
+# (tests/cli/test_lab.py checks the two agree).
+TOL_HELP = "step 1e-08, grad 1e-05, gap 1e-08"
+
 
 def values(text: str) -> list:
     """"1e-3,1e-2" -> [0.001, 0.01]; "1e-4:1:5" -> 5 log-spaced values; "true" -> True."""
@@ -121,8 +125,7 @@ def _common(p, many_functions=False):
                    help="when a run has converged: exact (the guide's: the step no longer "
                         "changes the point), step, grad or gap (each within --tol)")
     p.add_argument("--tol", type=float, default=None,
-                   help="the tolerance of the step, grad and gap rules (default: none; "
-                        "those rules need one)")
+                   help=f"the tolerance of the step, grad and gap rules (default: {TOL_HELP})")
     p.add_argument("--divergence", default=None, choices=("guide", "nonfinite"),
                    help="when a run has diverged: guide (a NaN gradient or parameter) or "
                         "nonfinite (any NaN or Inf) (default: guide for the exact rule, "

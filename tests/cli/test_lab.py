@@ -82,3 +82,10 @@ def test_an_output_directory_with_other_data_is_left_alone(tmp_path, capsys):
         main([*GUIDE_COMMAND, "--out", str(tmp_path)])
     assert "other data" in capsys.readouterr().err
     assert [p.name for p in tmp_path.iterdir()] == ["mine.txt"]
+
+
+def test_tol_help_names_the_rules_default_tolerances():
+    from coreopt.cli import lab as cli_lab
+    from coreopt.lab.rules import DEFAULT_TOL
+
+    assert cli_lab.TOL_HELP == ", ".join(f"{k} {v:g}" for k, v in DEFAULT_TOL.items())
