@@ -1,4 +1,10 @@
-"""Clipping and decoupled weight decay compose with every optimizer."""
+"""Clipping and decoupled weight decay compose with every optimizer.
+
+The table over every registered optimizer is the second tier's (`slow`): the
+default tier runs each wrapper around several inner optimizers in
+`tests/wrappers/test_common.py`, and each optimizer alone in
+`tests/optimizers/test_common.py`.
+"""
 
 from __future__ import annotations
 
@@ -21,6 +27,7 @@ WRAP = {
 }
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("kind", list(WRAP))
 @pytest.mark.parametrize("name", coreopt.names())
 def test_clipping_then_step_matches_reference(name, kind):
@@ -37,6 +44,7 @@ def test_clipping_then_step_matches_reference(name, kind):
         assert relative_error(v.numpy(), p) <= 1e-9
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("name", coreopt.names())
 def test_weight_decay_then_step_matches_reference(name):
     config = CASES[name].configs[0]
