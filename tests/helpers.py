@@ -6,6 +6,24 @@ import numpy as np
 import tensorflow as tf
 
 SHAPES = [(), (7,), (4, 5), (2, 3, 4)]
+# One matrix per slot of SHAPES (square, tall, wide, wide), for an optimizer that steps
+# some ranks only (its class's `ranks`, e.g. Muon's (2,)): see `shapes_for`.
+MATRICES = [(3, 3), (7, 2), (4, 5), (3, 8)]
+
+
+def shapes_for(ranks):
+    """SHAPES for an optimizer that steps the ranks `ranks` (None: all of them); a shape of
+    another rank is replaced by the matrix in its slot of MATRICES. `ranks` may be a
+    registered name or an optimizer, whose class's `ranks` is read."""
+    if isinstance(ranks, str):
+        import coreopt
+
+        ranks = coreopt.entry(ranks).ranks
+    elif ranks is not None and not isinstance(ranks, tuple):
+        ranks = type(ranks).ranks
+    if ranks is None:
+        return SHAPES
+    return [s if len(s) in ranks else m for s, m in zip(SHAPES, MATRICES)]
 
 
 def initial_values(seed=0, shapes=SHAPES):

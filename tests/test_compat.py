@@ -22,8 +22,8 @@ def named_variables(dtype=tf.float32):
 
 
 def test_unsupported_class_is_named():
-    with pytest.raises(TypeError, match="Muon"):
-        from_keras(keras.optimizers.Muon())
+    with pytest.raises(TypeError, match="ScheduleFreeAdamW"):
+        from_keras(keras.optimizers.ScheduleFreeAdamW())
 
 
 def test_wrappers_in_keras_order():
@@ -186,6 +186,98 @@ def test_ema_over_accumulation_matches_keras(dtype, tol):
         assert relative_error(a.numpy(), b.numpy()) <= tol
     for v, average in zip(mine, keras_opt._model_variables_moving_average):
         assert relative_error(ours.get_slot(v, "average").numpy(), average.numpy()) <= tol
+
+
+# Keras's Muon routes by path: a 2-D variable whose path has "embedding" (any case) or matches
+# `exclude_layers` goes to its AdamW, as every other rank does.
+MUON_PATHS = [("scale", ()), ("dense/bias", (7,)), ("dense/kernel", (4, 5)),
+              ("conv/kernel", (2, 3, 4)), ("token_Embedding/embeddings", (6, 3)),
+              ("output_dense/kernel", (5, 4)), ("hidden/kernel", (3, 6)), ("tall/kernel", (8, 2))]
+MUON_STEPS = ["dense/kernel", "hidden/kernel", "tall/kernel"]  # what Keras orthogonalizes
+
+
+def keras_variables(dtype=tf.float32):
+    """Keras variables at MUON_PATHS (Keras's Muon reads `variable.path`)."""
+    import contextlib
+
+    out = []
+    for (path, _), value in zip(MUON_PATHS, initial_values(3, [s for _, s in MUON_PATHS])):
+        scope, _, name = path.rpartition("/")
+        with keras.name_scope(scope) if scope else contextlib.nullcontext():
+            out.append(keras.Variable(np.asarray(value), dtype=dtype.name, name=name))
+    return out
+
+
+def _keras_muon(**kwargs):
+    opt = keras.optimizers.Muon(0.01, exclude_layers=["output_dense"], **kwargs)
+    opt.exclude_from_weight_decay(var_names=["bias"])
+    return opt
+
+
+def _stepped_by(route, variable):
+    """The innermost optimizer (under its weight decay) that steps `variable`."""
+    opt = route
+    while isinstance(opt, coreopt.Route):
+        opt = opt.groups[opt.label_of(variable)]
+    return opt.inner if isinstance(opt, coreopt.DecoupledWeightDecay) else opt
+
+
+# each Route group's DecoupledWeightDecay sees its own variables only: "bias" matches none of
+# the matrices', which it says.
+@pytest.mark.filterwarnings("ignore:DecoupledWeightDecay")
+def test_keras_muon_becomes_a_route_by_rank_and_path():
+    ours = from_keras(_keras_muon(weight_decay=0.05, adam_weight_decay=0.02))
+    variables = keras_variables()
+    ours.build(variables)
+    stepped = {path: _stepped_by(ours, v) for (path, _), v in zip(MUON_PATHS, variables)}
+    assert sorted(p for p, opt in stepped.items() if isinstance(opt, coreopt.Muon)) == MUON_STEPS
+    assert all(type(opt) is coreopt.Adam for p, opt in stepped.items() if p not in MUON_STEPS)
+    muon = stepped["dense/kernel"]
+    assert muon.options() == {"nesterov": True, "momentum_form": "sum",
+                              "coefficients": "keller_jordan", "ns_steps": 5,
+                              "ns_dtype": "variable", "scale": "moonlight"}
+    assert stepped["scale"].options()["epsilon_hat"] is True
+    decays = {path: ours.get_slot(v, "decay_mask").numpy() for (path, _), v in
+              zip(MUON_PATHS, variables)}
+    assert [p for p, keep in decays.items() if not keep] == ["dense/bias"]
+    rebuilt = coreopt.from_config(json.loads(json.dumps(ours.get_config())))
+    assert repr(rebuilt) == repr(ours)
+
+
+MUON_CONFIGS = [
+    pytest.param({"weight_decay": 0.05}, ("float32",), id="defaults"),
+    pytest.param({"rms_rate": 0.3, "momentum": 0.9, "adam_weight_decay": 0.0,
+                  "exclude_embeddings": False}, ("float32",), id="rms_rate"),
+    # Keras's rms_rate scaling multiplies a float64 update by a float32 sqrt, which TensorFlow
+    # refuses: without it Keras runs in float64.
+    pytest.param({"rms_rate": None, "nesterov": False, "adam_lr_ratio": 0.5, "ns_steps": 6,
+                  "epsilon": 1e-5, "adam_beta_2": 0.99, "weight_decay": None},
+                 ("float32", "float64"), id="no_rms_rate"),
+]
+
+
+@pytest.mark.filterwarnings("ignore:DecoupledWeightDecay")
+@pytest.mark.parametrize("kwargs, dtypes", MUON_CONFIGS)
+def test_keras_muon_matches_keras_over_100_steps(kwargs, dtypes):
+    for dtype, tol in ((tf.float32, 1e-5), (tf.float64, 1e-10)):
+        if dtype.name not in dtypes:
+            continue
+        keras_opt, ours = _keras_muon(**kwargs), from_keras(_keras_muon(**kwargs))
+        mine, theirs = keras_variables(dtype), keras_variables(dtype)
+        for step in range(100):
+            ours.apply_gradients([gradient(tf.convert_to_tensor(v), step) for v in mine], mine)
+            keras_opt.apply([gradient(tf.convert_to_tensor(v), step) for v in theirs], theirs)
+        for (path, _), a, b in zip(MUON_PATHS, mine, theirs):
+            assert relative_error(a.numpy(), b.numpy()) <= tol, (path, dtype.name)
+
+
+def test_keras_muon_with_other_coefficients_is_refused():
+    with pytest.raises(ValueError, match="muon_a, muon_b, muon_c"):
+        from_keras(keras.optimizers.Muon(muon_a=3.0))
+    schedule = keras.optimizers.schedules.ExponentialDecay(0.1, 10, 0.5)
+    with pytest.raises(TypeError, match="adam_lr_ratio"):
+        from_keras(keras.optimizers.Muon(schedule, adam_lr_ratio=0.1))
+    assert isinstance(from_keras(keras.optimizers.Muon(schedule)), coreopt.Route)
 
 
 def test_schedule_under_accumulation_is_read_at_keras_micro_step_count():

@@ -66,7 +66,7 @@ def fair(folder, log) -> list:
     sections = []
     for name in tour.FAIR_FUNCTIONS:
         f = functions.get(name)
-        choice = tune(coreopt.names(), f, f.start.tolist(), max_iters=tour.FAIR_HORIZON,
+        choice = tune(coreopt.names(rank=1), f, f.start.tolist(), max_iters=tour.FAIR_HORIZON,
                       low=1e-4, high=10.0, grid_size=64, keep_paths=True)
         runs = list(choice.runs.values())  # the very runs the rule chose, as they ran
         failed = sorted(set(choice.rates) - set(choice.runs))
@@ -101,7 +101,8 @@ def _fair_section(folder, f, runs, choice, failed) -> Section:
         gif = figures.draw("animation", shown, folder / f"fair-{f.name}.gif", grid=grid)
         made.append((gif, f"{', '.join(r.optimizer for r in shown)} on {f.name}, animated. "
                           + choice.caption))
-    text = ("Every registered optimizer from the same start, each at the learning rate the "
+    text = ("Every registered optimizer that steps vectors (Muon, for matrices, does not) from "
+            "the same start, each at the learning rate the "
             "rule in the caption picked for it on this very horizon; nothing is clipped.")
     if failed:
         text += f" Every rate diverged for: {', '.join(failed)}."
@@ -116,9 +117,10 @@ def sensitivity(folder, log) -> Section:
     s = tour.SENSITIVITY
     rates = tour.log_rates(*s["rates"])
     stop = {"max_iters": s["max_iters"], "rule": s["rule"], "tol": s["tol"]}
-    runs = lab.sweep_runs(coreopt.names(), "seed_quartic", {"learning_rate": rates},
+    names = coreopt.names(rank=1)  # the functions' parameters are vectors: not Muon's
+    runs = lab.sweep_runs(names, "seed_quartic", {"learning_rate": rates},
                           starts=[[2.0]], out=folder / "sensitivity", **stop)
-    edges = [lab.max_stable_lr(name, "seed_quartic", [2.0], **stop) for name in coreopt.names()]
+    edges = [lab.max_stable_lr(name, "seed_quartic", [2.0], **stop) for name in names]
     stable = {e.optimizer: e.learning_rate for e in edges if e.diverging is not None}
     out = figures.draw("sensitivity", runs, folder / "figures" / "sensitivity.png",
                        stable=stable)

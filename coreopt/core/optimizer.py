@@ -71,6 +71,7 @@ class Optimizer(tf.Module):
     registry_name: str | None = None
     needs_closure = False  # True: refuses apply_gradients, takes minimize(loss_fn, vars)
     batchable = True  # the lab may run it batched
+    ranks: tuple[int, ...] | None = None  # the variable ranks it steps (Muon: (2,)); None: any
     extra_arguments: tuple[str, ...] = ()  # constructor arguments outside the spec (callables)
 
     def __init_subclass__(cls, **kwargs):

@@ -57,10 +57,19 @@ class Entry:
         """The lab may run it batched (one compiled loop for many runs)."""
         return bool(self.cls.batchable)
 
+    @property
+    def ranks(self) -> tuple[int, ...] | None:
+        """The variable ranks it steps (Muon: (2,), matrices); None: every rank."""
+        return getattr(self.cls, "ranks", None)
+
+    def steps_rank(self, rank: int) -> bool:
+        """Whether it steps variables of `rank` (the lab's functions: rank 1)."""
+        return self.ranks is None or rank in self.ranks
+
     def capabilities(self) -> tuple[str, ...]:
         """The capability names that hold, for `coreopt list`."""
         flags = {"wrapper": self.wrapper, "needs_closure": self.needs_closure,
-                 "batchable": self.batchable}
+                 "batchable": self.batchable, "limited_ranks": self.ranks is not None}
         return tuple(k for k, v in flags.items() if v)
 
 
@@ -85,18 +94,21 @@ def _load_all():
     import coreopt.wrappers  # noqa: F401
 
 
-def names(kind: str = "optimizer") -> list[str]:
+def names(kind: str = "optimizer", *, rank: int | None = None) -> list[str]:
     """The registered names (no aliases), in registration order.
 
     Args:
         kind: "optimizer" (the default), "wrapper" or "all" (optimizers, then wrappers).
+        rank: only those that step variables of this rank (`Entry.steps_rank`): the
+            lab's test functions have vectors, `rank=1`, which Muon (matrices only) skips.
     """
     _load_all()
     if kind not in ("optimizer", "wrapper", "all"):
         raise ValueError(f"`kind` must be 'optimizer', 'wrapper' or 'all'; received {kind!r}.")
     if kind == "all":
-        return [*names("optimizer"), *names("wrapper")]
-    return [n for n in _TABLE.names() if _TABLE.get(n).wrapper == (kind == "wrapper")]
+        return [*names("optimizer", rank=rank), *names("wrapper", rank=rank)]
+    return [n for n in _TABLE.names() if _TABLE.get(n).wrapper == (kind == "wrapper")
+            and (rank is None or _TABLE.get(n).steps_rank(rank))]
 
 
 def entry(name: str) -> Entry:
@@ -117,8 +129,8 @@ def get(name: str, **hyperparameters):
 
     Example:
         >>> import coreopt
-        >>> coreopt.get("momentum", learning_rate=0.01)
-        Momentum(learning_rate=0.01, momentum=0.7, nesterov=False)
+        >>> coreopt.get("momentum", learning_rate=0.01)  # doctest: +ELLIPSIS
+        Momentum(learning_rate=0.01, momentum=0.7, nesterov=False, ...)
         >>> coreopt.get("clip_by_norm(clipnorm=1.0):gd")
         ClipByNorm(GradientDescent(learning_rate=0.001), clipnorm=1.0)
     """

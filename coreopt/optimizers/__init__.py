@@ -18,13 +18,24 @@ from coreopt.optimizers.adafactor import Adafactor
 from coreopt.optimizers.ftrl import Ftrl
 from coreopt.optimizers.lion import Lion
 from coreopt.optimizers.lamb import Lamb
+from coreopt.optimizers.muon import Muon
 from coreopt.optimizers.radam import RAdam
 from coreopt.optimizers.adabelief import AdaBelief
 from coreopt.optimizers.yogi import Yogi
 from coreopt.optimizers.adan import Adan
 from coreopt.optimizers.novograd import NovoGrad
+from coreopt.optimizers.lars import LARS
+from coreopt.optimizers.adam_weight_decay import AdamWeightDecay
+from coreopt.optimizers.rprop import Rprop
+from coreopt.optimizers.asgd import ASGD
+from coreopt.optimizers.sm3 import SM3
+from coreopt.optimizers.fromage import Fromage
+from coreopt.optimizers.noisy_sgd import NoisySGD
+from coreopt.optimizers.optimistic_gd import OptimisticGD
 
 __all__ = [
-    "AdaBelief", "Adadelta", "Adafactor", "Adagrad", "Adam", "AdamW", "Adamax", "Adan", "Ftrl",
-    "GradientDescent", "Lamb", "Lion", "Momentum", "Nadam", "NovoGrad", "RAdam", "RMSprop", "Yogi",
+    "ASGD", "AdaBelief", "Adadelta", "Adafactor", "Adagrad", "Adam", "AdamW", "AdamWeightDecay",
+    "Adamax", "Adan", "Fromage", "Ftrl", "GradientDescent", "LARS", "Lamb", "Lion", "Momentum",
+    "Muon", "Nadam", "NoisySGD", "NovoGrad", "OptimisticGD", "RAdam", "RMSprop", "Rprop", "SM3",
+    "Yogi",
 ]

@@ -46,7 +46,8 @@ class AdamW(Adam):
 
     Args:
         learning_rate, beta_1, beta_2, epsilon, amsgrad, epsilon_hat,
-            float32_correction_betas: as `Adam` (epsilon 1e-8 here).
+            float32_correction_betas, epsilon_root, amsgrad_bias_corrected: as
+            `Adam` (epsilon 1e-8 here).
         weight_decay: >= 0, the decay rate lambda.
     """
 

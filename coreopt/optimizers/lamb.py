@@ -21,6 +21,9 @@ Notes:
     `weight_decay` here is the paper's, inside the trust ratio. Keras's Lamb has
     none inside; its `weight_decay` is decoupled and applied before the step:
     `DecoupledWeightDecay(Lamb(...), wd)`. Paper's epsilon 1e-6 (Keras 1e-7).
+    Keras 3 rounds beta_1 and beta_2 to float32 in the bias corrections only,
+    for float64 variables too, while its moment updates use them unrounded
+    (keras/src/optimizers/lamb.py): `float32_correction_betas=True`, as in Adam.
 """
 
 from __future__ import annotations
@@ -30,13 +33,16 @@ import tensorflow as tf
 from coreopt.core import ops
 from coreopt.core.optimizer import Optimizer
 from coreopt.core.registry import register
-from coreopt.core.spec import Spec, numeric
+from coreopt.core.spec import Spec, numeric, option
 
 
-def lamb_update(g, x, slots, t, *, learning_rate, beta_1, beta_2, epsilon, weight_decay):
+def lamb_update(g, x, slots, t, *, learning_rate, beta_1, beta_2, epsilon, weight_decay,
+                float32_correction_betas=False):
     """Pure LAMB step; returns (new x, {"m", "v"})."""
     m = ops.ema(slots["m"], g, beta_1)
     v = ops.ema(slots["v"], tf.square(g), beta_2)
+    if float32_correction_betas:
+        beta_1, beta_2 = ops.round_to_float32(beta_1), ops.round_to_float32(beta_2)
     m_hat, v_hat = m / ops.like(1 - beta_1**t, x), v / ops.like(1 - beta_2**t, x)
     r = m_hat / (tf.sqrt(v_hat) + ops.like(epsilon, x)) + ops.like(weight_decay, x) * x
     x_norm, r_norm = ops.norm(x), ops.norm(r)
@@ -53,6 +59,8 @@ class Lamb(Optimizer):
         beta_1, beta_2: decay rates, in [0, 1).
         epsilon: > 0.
         weight_decay: >= 0, the paper's lambda, inside the trust ratio.
+        float32_correction_betas: round the betas to float32 in the bias
+            corrections only, as Keras 3 does even for float64 variables.
     """
 
     update_fn = staticmethod(lamb_update)
@@ -64,4 +72,5 @@ class Lamb(Optimizer):
         numeric("beta_2", 0.999, "[0, 1)"),
         numeric("epsilon", 1e-6, "(0, inf)"),
         numeric("weight_decay", 0.0, "[0, inf)"),
+        option("float32_correction_betas", False),
     )

@@ -8,6 +8,9 @@ Math:
     v^_t = v_t / (1 - beta_2^t)
     x_t = x_{t-1} - lr * m^_t / (sqrt(v^_t) + epsilon)
 
+With `constant_momentum=True`, mu_t = beta_1 for every t (so P_t = beta_1^t and
+`momentum_decay` is unused).
+
 Example:
     >>> import coreopt, tensorflow as tf
     >>> x = tf.Variable(1.0)
@@ -23,8 +26,12 @@ References:
 Notes:
     Three Nadams are in use. torch's is this one (momentum_decay=0.004). Keras's
     leaves out the 1/250 and uses 0.96^t: `Nadam(momentum_decay=1.0)` matches it.
-    optax's nadam has no momentum schedule. The running product P_t is a scalar
-    slot per variable, kept in float64.
+    Keras 3 also rounds beta_1, beta_2 and 0.96 to float32 in the step (the
+    moments, mu_t, mu_{t+1} and the correction of v), for float64 variables too,
+    but not in its running product P_t (keras/src/optimizers/nadam.py):
+    `float32_constants=True`. optax's nadam (`scale_by_adam(nesterov=True)` in
+    optax/_src/transform.py) has no momentum schedule: `constant_momentum=True`.
+    The running product P_t is a scalar slot per variable, kept in float64.
 """
 
 from __future__ import annotations
@@ -34,14 +41,27 @@ import tensorflow as tf
 from coreopt.core import ops
 from coreopt.core.optimizer import Optimizer
 from coreopt.core.registry import register
-from coreopt.core.spec import Spec, numeric
+from coreopt.core.spec import Spec, numeric, option
 
 
-def nadam_update(g, x, slots, t, *, learning_rate, beta_1, beta_2, epsilon, momentum_decay):
+def momentum_schedule(beta_1, momentum_decay, t, constant=False, base=0.96):
+    """mu_t = beta_1 (1 - 0.5 base^(t momentum_decay)), or beta_1 when `constant`."""
+    if constant:
+        return beta_1 * tf.ones_like(t)
+    return beta_1 * (1 - 0.5 * base ** (t * momentum_decay))
+
+
+def nadam_update(g, x, slots, t, *, learning_rate, beta_1, beta_2, epsilon, momentum_decay,
+                 constant_momentum=False, float32_constants=False):
     """Pure Nadam step; returns (new x, {"m", "v", "mu_product"})."""
-    mu_t = beta_1 * (1 - 0.5 * 0.96 ** (t * momentum_decay))
-    mu_next = beta_1 * (1 - 0.5 * 0.96 ** ((t + 1) * momentum_decay))
-    product = slots["mu_product"] * mu_t
+    product = slots["mu_product"] * momentum_schedule(beta_1, momentum_decay, t,
+                                                      constant_momentum)
+    base = ops.f64(0.96)
+    if float32_constants:  # the step's constants, not the product's
+        beta_1, beta_2 = ops.round_to_float32(beta_1), ops.round_to_float32(beta_2)
+        base = ops.round_to_float32(base)
+    mu_t = momentum_schedule(beta_1, momentum_decay, t, constant_momentum, base)
+    mu_next = momentum_schedule(beta_1, momentum_decay, t + 1, constant_momentum, base)
     m = ops.ema(slots["m"], g, beta_1)
     v = ops.ema(slots["v"], tf.square(g), beta_2)
     m_hat = (ops.like(mu_next / (1 - product * mu_next), x) * m
@@ -60,6 +80,9 @@ class Nadam(Optimizer):
         beta_1, beta_2: decay rates, in [0, 1).
         epsilon: > 0, added to the denominator.
         momentum_decay: >= 0, psi in mu_t = beta_1 (1 - 0.5 * 0.96^(psi t)).
+        constant_momentum: mu_t = beta_1 for every t (optax).
+        float32_constants: round beta_1, beta_2 and 0.96 to float32 in the step,
+            not in P_t, as Keras 3 does even for float64 variables.
     """
 
     update_fn = staticmethod(nadam_update)
@@ -71,11 +94,14 @@ class Nadam(Optimizer):
         numeric("beta_2", 0.999, "[0, 1)"),
         numeric("epsilon", 1e-8, "(0, inf)"),
         numeric("momentum_decay", 0.004, "[0, inf)"),
+        option("constant_momentum", False),
+        option("float32_constants", False),
     )
 
     def init_slots(self, x):
         """Zero moments; P_t of the steps already taken, so a late variable joins the schedule."""
         hyper = self.hyperparameters(self.state_variables())
         done = tf.cast(tf.range(1, self.iterations + 1), tf.float64)
-        mu = hyper["beta_1"] * (1 - 0.5 * 0.96 ** (done * hyper["momentum_decay"]))
+        mu = momentum_schedule(hyper["beta_1"], hyper["momentum_decay"], done,
+                               self._options["constant_momentum"])
         return {"m": tf.zeros_like(x), "v": tf.zeros_like(x), "mu_product": tf.reduce_prod(mu)}

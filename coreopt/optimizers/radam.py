@@ -38,9 +38,12 @@ Notes:
     torch and optax take the un-rectified steps with m^_t alone, as here; the
     authors' `RAdam` class by default takes none there (its
     `degenerated_to_sgd=False`, not offered). rho_t is computed in float64.
-    Keras has no RAdam. torch's `weight_decay` (added to the gradient) is not
-    offered; its `decoupled_weight_decay=True` is
-    `DecoupledWeightDecay(RAdam(...), weight_decay)`.
+    Keras has no RAdam. torch's `weight_decay` (added to the gradient) is
+    `CoupledWeightDecay(RAdam(...), weight_decay)` (the `l2` wrapper); its
+    `decoupled_weight_decay=True` is `DecoupledWeightDecay(RAdam(...), weight_decay)`.
+    optax's float32 runs compute rho_t and r_t in float32, where the difference
+    in rho_t cancels; no option reproduces that rounding (it depends on the
+    order of optax's own expressions, not only on the precision).
 """
 
 from __future__ import annotations

@@ -47,6 +47,16 @@ def test_capabilities_come_from_the_class():
         assert entry.wrapper == issubclass(entry.cls, coreopt.Wrapper)
         assert entry.needs_closure == entry.cls.needs_closure
         assert ("batchable" in entry.capabilities()) == entry.cls.batchable
+        assert entry.ranks == entry.cls.ranks
+        assert ("limited_ranks" in entry.capabilities()) == (entry.cls.ranks is not None)
+
+
+def test_ranks_capability_filters_names():
+    assert coreopt.entry("muon").ranks == (2,) and coreopt.entry("adam").ranks is None
+    assert coreopt.entry("muon").steps_rank(2) and not coreopt.entry("muon").steps_rank(1)
+    assert "muon" in coreopt.names() and "muon" in coreopt.names(rank=2)
+    assert "muon" not in coreopt.names(rank=1) and "adam" in coreopt.names(rank=1)
+    assert coreopt.names("all", rank=1) == [*coreopt.names(rank=1), *coreopt.names("wrapper")]
 
 
 def test_double_registration_is_refused():

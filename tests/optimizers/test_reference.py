@@ -8,11 +8,14 @@ import numpy as np
 import pytest
 
 from tests.optimizers.reference import (
+    MUON_COEFFICIENTS,
     REFERENCES,
     clip_by_global_norm,
     clip_by_norm,
     clip_by_value,
     decay,
+    gaussian_noise,
+    newton_schulz,
 )
 
 G = np.array([[0.5, -2.0, 3.0], [-0.25, 1.0, -4.0]])
@@ -36,10 +39,12 @@ def run(name, grads, x0, steps=None, **hp):
 # --- the registry and the base class -------------------------------------------------------------
 
 
-def test_registry_has_all_18_keys():
+def test_registry_has_all_27_keys():
     assert set(REFERENCES) == {
         "gd", "momentum", "adam", "adamw", "adamax", "nadam", "rmsprop", "adagrad", "adadelta",
-        "adafactor", "ftrl", "lion", "lamb", "radam", "adabelief", "yogi", "adan", "novograd",
+        "adafactor", "ftrl", "lion", "lamb", "muon", "radam", "adabelief", "yogi", "adan",
+        "novograd", "lars", "adam_weight_decay", "rprop", "asgd", "sm3", "fromage", "noisy_sgd",
+        "optimistic_gd",
     }
 
 
@@ -54,20 +59,30 @@ def test_unknown_hyperparameter_raises_type_error(name):
 def test_step_is_pure_and_keeps_shapes(name):
     grads = [G.copy(), np.array(0.5), np.array([1.0, -2.0])]
     params = [X0.copy(), np.array(-1.0), np.array([0.5, 0.25])]
+    ranks = REFERENCES[name].ranks  # Muon steps matrices only
+    if ranks is not None:
+        grads, params = ([a for a in arrays if a.ndim in ranks] for arrays in (grads, params))
     new = REFERENCES[name]().step(grads, params)
     close(grads[0], G)
     close(params[0], X0)
-    assert [p.shape for p in new] == [(2, 3), (), (2,)]
+    assert [p.shape for p in new] == [p.shape for p in params]
     assert all(p.dtype == np.float64 and np.all(np.isfinite(p)) for p in new)
     assert all(n is not p for n, p in zip(new, params, strict=True))
+
+
+# Global-norm clipping couples the variables of one step; without it the state is per variable.
+PER_VARIABLE = {"adam_weight_decay": {"gradient_clip_norm": 0.0}}
 
 
 @pytest.mark.parametrize("name", sorted(REFERENCES))
 def test_state_is_per_variable(name):
     g2 = np.array([0.3, -0.7])
     x2 = np.array([1.0, 2.0])
-    both = REFERENCES[name]()
-    alone_a, alone_b = REFERENCES[name](), REFERENCES[name]()
+    if REFERENCES[name].ranks == (2,):  # matrices only: a 2 x 1 one
+        g2, x2 = g2[:, None], x2[:, None]
+    hp = PER_VARIABLE.get(name, {})
+    both = REFERENCES[name](**hp)
+    alone_a, alone_b = REFERENCES[name](**hp), REFERENCES[name](**hp)
     for k in range(3):
         a, b = both.step([G * (k + 1), g2 / (k + 1)], [X0, x2])
         (ea,) = alone_a.step([G * (k + 1)], [X0])
@@ -105,6 +120,39 @@ def test_momentum_two_steps_by_hand(nesterov, expected):
     close([x1, x2], expected)
 
 
+@pytest.mark.parametrize("inside", [True, False])
+def test_momentum_dampening_equal_to_mu_makes_the_buffer_an_average(inside):
+    # d = mu: from step 2 on b <- mu b + (1 - mu) g, and b starts at g itself, so for a
+    # constant g the buffer stays g and x_n = x0 - n lr g in both placements.
+    lr, mu, n = 0.1, 0.7, 6
+    x = run("momentum", [G] * n, X0, learning_rate=lr, momentum=mu, dampening=mu,
+            lr_inside_momentum=inside)
+    close(x, X0 - n * lr * G)
+    # without dampening the buffer grows: b_n = (1 - mu^n)/(1 - mu) g
+    x = run("momentum", [G] * n, X0, learning_rate=lr, momentum=mu, lr_inside_momentum=inside)
+    close(x, X0 - lr * G * sum((1 - mu**k) / (1 - mu) for k in range(1, n + 1)))
+
+
+def test_momentum_nesterov_dampening_leaves_the_look_ahead_gradient_undamped():
+    # mu = d = 0.5, g = 1, lr = 0.1:  v1 = -0.1, x1 = 0.5 v1 - 0.1 = -0.15;
+    # v2 = 0.5 v1 - 0.1 * 0.5 = -0.1, x2 = x1 + 0.5 v2 - 0.1 = -0.3.
+    ones = [np.array(1.0)] * 2
+    hp = dict(learning_rate=0.1, momentum=0.5, dampening=0.5, nesterov=True)
+    close(run("momentum", ones, 0.0, **hp), -0.3)
+    # lr outside: b1 = 1, x1 = -0.1 (1 + 0.5);  b2 = 0.5 + 0.5 = 1, x2 = x1 - 0.1 (1 + 0.5).
+    close(run("momentum", ones, 0.0, lr_inside_momentum=False, **hp), -0.3)
+
+
+def test_momentum_learning_rate_outside_the_buffer_rescales_the_past():
+    # lr 0.1 then 0.2, mu = 0.5, g = 1.  Inside: v1 = -0.1, v2 = -0.05 - 0.2, x2 = -0.35.
+    # Outside: b1 = 1, b2 = 1.5, x2 = -0.1 - 0.2 * 1.5 = -0.4.
+    for inside, expected in ((True, -0.35), (False, -0.4)):
+        opt = REFERENCES["momentum"](learning_rate=0.1, momentum=0.5, lr_inside_momentum=inside)
+        (x1,) = opt.step([np.array(1.0)], [np.array(0.0)])
+        (x2,) = opt.step([np.array(1.0)], [x1], lr=0.2)
+        close(x2, expected)
+
+
 def test_adam_first_step_is_lr_times_sign():
     lr = 0.01
     close(run("adam", [G], X0, learning_rate=lr, epsilon=0.0), X0 - lr * np.sign(G))
@@ -127,6 +175,16 @@ def test_adam_epsilon_hat_puts_epsilon_on_raw_v():
     close(run("adam", [G], X0, learning_rate=lr, epsilon=eps, epsilon_hat=True), expected)
 
 
+def test_adam_epsilon_root_sits_under_the_square_root():
+    # step 1, eps = 0:  v^ = g^2, so x1 = x0 - lr g / sqrt(g^2 + e);  epsilon_hat form:
+    # alpha m / sqrt(v + e) = lr sqrt(1-b2) g / sqrt((1-b2) g^2 + e).
+    lr, e, b2 = 0.1, 0.5, 0.999
+    close(run("adam", [G], X0, learning_rate=lr, epsilon=0.0, epsilon_root=e),
+          X0 - lr * G / np.sqrt(G**2 + e))
+    close(run("adam", [G], X0, learning_rate=lr, epsilon=0.0, epsilon_root=e, epsilon_hat=True),
+          X0 - lr * math.sqrt(1 - b2) * G / np.sqrt((1 - b2) * G**2 + e))
+
+
 def test_amsgrad_keeps_the_largest_second_moment():
     # g = 1 then 0:  m2 = 0.9*0.1 = 0.09,  v2 = 0.999*0.001 < vmax = 0.001
     lr, b1, b2 = 0.1, 0.9, 0.999
@@ -136,6 +194,22 @@ def test_amsgrad_keeps_the_largest_second_moment():
     close(run("adam", grads, 0.0, learning_rate=lr, epsilon=0.0), x1 - step2(0.999 * 0.001))
     ams = run("adam", grads, 0.0, learning_rate=lr, epsilon=0.0, amsgrad=True)
     close(ams, x1 - step2(0.001))
+
+
+
+def test_amsgrad_bias_corrected_keeps_the_largest_corrected_second_moment():
+    # g = 1 then 0:  v^_1 = 1,  v^_2 = 0.999 * 0.001 / (1 - b2^2) = 0.49975 < 1, so step 2
+    # divides by sqrt(1); the uncorrected maximum (0.001) divides by sqrt(0.001/(1 - b2^2)).
+    lr, b1, b2 = 0.1, 0.9, 0.999
+    grads = [np.array(1.0), np.array(0.0)]
+    m2_hat = 0.09 / (1 - b1**2)
+    hp = dict(learning_rate=lr, epsilon=0.0, amsgrad=True, amsgrad_bias_corrected=True)
+    close(run("adam", grads, 0.0, **hp), -lr - lr * m2_hat)
+    close(run("adam", grads, 0.0, amsgrad_bias_corrected=False, **{
+        k: v for k, v in hp.items() if k != "amsgrad_bias_corrected"}),
+        -lr - lr * m2_hat / math.sqrt(0.001 / (1 - b2**2)))
+    # with eps = 0 the epsilon-hat form is the same step
+    close(run("adam", grads, 0.0, epsilon_hat=True, **hp), -lr - lr * m2_hat)
 
 
 def test_adamw_with_zero_gradient_is_pure_decay():
@@ -159,6 +233,27 @@ def test_adamax_two_steps_by_hand():
     close(x, X0 - lr * np.sign(G) - lr * m2 / ((1 - b1**2) * b2 * np.abs(G)))
 
 
+def test_adamax_epsilon_inside_the_maximum_is_remembered_by_u():
+    # g then 0:  inside, u1 = |g| + eps and u2 = b2 u1;  outside, u2 + eps = b2 |g| + eps.
+    lr, b1, b2, eps = 0.01, 0.9, 0.999, 0.5
+    m2 = b1 * (1 - b1) * G
+    grads = [G, np.zeros_like(G)]
+    x1 = X0 - lr * G / (np.abs(G) + eps)
+    inside = run("adamax", grads, X0, learning_rate=lr, epsilon=eps, epsilon_inside_max=True)
+    close(inside, x1 - lr * m2 / ((1 - b1**2) * b2 * (np.abs(G) + eps)))
+    outside = run("adamax", grads, X0, learning_rate=lr, epsilon=eps)
+    close(outside, x1 - lr * m2 / ((1 - b1**2) * (b2 * np.abs(G) + eps)))
+
+
+def test_adamax_float32_correction_beta_enters_the_correction_only():
+    # step 1, eps = 0:  m = (1 - b1) g, u = |g|,  x1 = x0 - lr sign(g) (1 - b1) / (1 - fl32(b1)).
+    lr, b1 = 0.01, 0.9
+    b1_32 = 0.89999997615814208984375  # the float32 nearest to 0.9
+    x = run("adamax", [G], X0, learning_rate=lr, epsilon=0.0, float32_correction_betas=True)
+    close(x, X0 - lr * np.sign(G) * (1 - b1) / (1 - b1_32))
+    assert abs((1 - b1) / (1 - b1_32) - 1) > 1e-7
+
+
 def test_nadam_with_huge_momentum_decay_uses_constant_mu():
     # 0.96^(t*1e4) = 0  =>  mu_t = b1, P_t = b1^t.  Constant g, eps = 0:
     # m_t = (1-b1^t) g,  m_hat = b1 m_t/(1-b1^(t+1)) + (1-b1) g/(1-b1^t),  v_hat = g^2.
@@ -176,6 +271,26 @@ def test_nadam_first_step_with_default_schedule():
     mu2 = b1 * (1 - 0.5 * 0.96**0.008)
     m_hat = mu2 * (1 - b1) / (1 - mu1 * mu2) + (1 - mu1) / (1 - mu1)  # in units of g
     close(run("nadam", [G], X0, learning_rate=lr, epsilon=0.0), X0 - lr * m_hat * np.sign(G))
+
+
+def test_nadam_constant_momentum_is_the_vanishing_schedule():
+    grads = [G, -2 * G, 0.5 * G + 1]
+    constant = run("nadam", grads, X0, learning_rate=0.01, constant_momentum=True,
+                   momentum_decay=0.004)
+    close(constant, run("nadam", grads, X0, learning_rate=0.01, momentum_decay=1e4))
+
+
+def test_nadam_float32_constants_first_step_by_hand():
+    # momentum_decay 1, eps 0, g constant: m1 = (1-B1) g, v^_1 = g^2 (B2 cancels), with B1, B2,
+    # D the float32 values of b1, b2, 0.96;  mu_t = B1 (1 - 0.5 D^t), but P_1 = b1 (1 - 0.5*0.96).
+    lr, b1 = 0.01, 0.9
+    B1, D = 0.89999997615814208984375, 0.959999978542327880859375
+    mu1, mu2 = B1 * (1 - 0.5 * D), B1 * (1 - 0.5 * D**2)
+    p1 = b1 * (1 - 0.5 * 0.96)
+    m_hat = mu2 * (1 - B1) / (1 - p1 * mu2) + (1 - mu1) / (1 - p1)  # in units of g
+    x = run("nadam", [G], X0, learning_rate=lr, epsilon=0.0, momentum_decay=1.0,
+            float32_constants=True)
+    close(x, X0 - lr * m_hat * np.sign(G))
 
 
 def test_rmsprop_first_step_plain_and_centered():
@@ -218,6 +333,34 @@ def test_rmsprop_momentum_two_steps_and_lr_placement():
     xi, xo = inside.step(ones[:1], [xi], lr=0.2)[0], outside.step(ones[:1], [xo], lr=0.2)[0]
     close(xi, -0.1 * s1 - (mom * 0.1 * s1 + 0.2 * s2))
     close(xo, -0.1 * s1 - 0.2 * (mom * s1 + s2))
+
+
+def test_rmsprop_initial_accumulator_and_bias_correction_first_step():
+    lr, rho, v0 = 0.01, 0.9, 2.0
+    # v1 = rho v0 + (1-rho) g^2, eps = 0
+    x = run("rmsprop", [G], X0, learning_rate=lr, rho=rho, epsilon=0.0,
+            initial_accumulator_value=v0)
+    close(x, X0 - lr * G / np.sqrt(rho * v0 + (1 - rho) * G**2))
+    # bias-corrected v^_1 = g^2: x1 = x0 - lr sign(g); centered too, a^_1 = g, so d = 0.
+    x = run("rmsprop", [G], X0, learning_rate=lr, rho=rho, epsilon=0.0, bias_correction=True)
+    close(x, X0 - lr * np.sign(G))
+    eps = 1e-2
+    x = run("rmsprop", [G], X0, learning_rate=lr, rho=rho, epsilon=eps, bias_correction=True,
+            centered=True)
+    close(x, X0 - lr * G / math.sqrt(eps))
+
+
+@pytest.mark.parametrize("inside", [True, False])
+def test_rmsprop_nesterov_two_steps_by_hand(inside):
+    # rho = mu = 0.5, g = 1, eps = 0, lr = 0.1: s1 = 1/sqrt(0.5), s2 = 1/sqrt(0.75);
+    # b1 = lr s1, x1 = -(lr s1 + mu b1);  b2 = mu b1 + lr s2, x2 = x1 - (lr s2 + mu b2).
+    lr, mu = 0.1, 0.5
+    s1, s2 = 1 / math.sqrt(0.5), 1 / math.sqrt(0.75)
+    b1, b2 = lr * s1, mu * lr * s1 + lr * s2
+    x1 = -(lr * s1 + mu * b1)
+    x = run("rmsprop", [np.array(1.0)] * 2, 0.0, learning_rate=lr, rho=0.5, momentum=mu,
+            epsilon=0.0, nesterov=True, lr_inside_momentum=inside)
+    close(x, x1 - (lr * s2 + mu * b2))
 
 
 def test_adagrad_constant_gradient_closed_form():
@@ -300,6 +443,62 @@ def test_adafactor_update_clipping():
         close(run("adafactor", [g, 3 * g], x0, learning_rate=lr, clip_threshold=d), x2)
 
 
+def test_adafactor_below_min_dim_size_to_factor_keeps_the_full_second_moment():
+    # Unfactored, step 1 has V = g^2 + eps1 for any g, so U = sign(g) and x1 = x0 - alpha sign(g);
+    # factored (G's g^2 is not rank one) the step is not a sign step.
+    lr = 0.1
+    x1 = X0 - _rms(X0) * lr * np.sign(G)
+    close(run("adafactor", [G], X0, learning_rate=lr, min_dim_size_to_factor=4), x1)
+    factored = run("adafactor", [G], X0, learning_rate=lr, min_dim_size_to_factor=2)
+    assert np.max(np.abs(factored - x1)) > 1e-3
+
+
+def test_adafactor_float32_decay_rate_second_step():
+    # As in test_adafactor_update_clipping (no clipping, d = 10), with beta_2 computed in float32:
+    # p = fl32(2^-0.8), beta = fl32(1 - p), 1 - beta = fl32(1 - beta).
+    g = np.array([1.0, -1.0, 1.0, -1.0])
+    x0 = np.array([2.0, 1.0, -1.0, 0.5])
+    lr = 0.1
+    beta32 = np.float32(1) - np.float32(2.0**-0.8)
+    beta, one_minus = float(beta32), float(np.float32(1) - beta32)
+    assert beta != 1 - 2.0**-0.8
+    u2 = 3 / math.sqrt(beta + 9 * one_minus)
+    x1 = x0 - _rms(x0) * lr * np.sign(g)
+    x2 = x1 - _rms(x1) * lr * u2 * np.sign(g)
+    close(run("adafactor", [g, 3 * g], x0, learning_rate=lr, clip_threshold=10.0,
+              float32_decay_rate=True), x2)
+
+
+@pytest.mark.parametrize("float32_momentum", [False, True])
+def test_adafactor_momentum_averages_the_steps(float32_momentum):
+    # |g| equal everywhere and constant: U^ = sign(g) at every step, s_t = rms(x_{t-1}) lr.
+    # M_1 = (1-mu) s_1;  M_2 = mu M_1 + (1-mu) s_2, with M_1 stored (and mu M_1 taken) in
+    # float32 under float32_momentum; the step itself uses the unrounded M_t.
+    g = np.array([1.0, -1.0, 1.0, -1.0])
+    x0 = np.array([2.0, 1.0, -1.0, 0.5])
+    lr, mu = 0.1, 0.9
+    m1 = (1 - mu) * _rms(x0) * lr * np.sign(g)
+    x1 = x0 - m1
+    if float32_momentum:
+        decayed = (np.float32(mu) * m1.astype(np.float32)).astype(np.float64)
+    else:
+        decayed = mu * m1
+    x2 = x1 - (decayed + (1 - mu) * _rms(x1) * lr * np.sign(g))
+    close(run("adafactor", [g, g], x0, learning_rate=lr, momentum=mu,
+              float32_momentum=float32_momentum), x2)
+
+
+def test_adafactor_weight_decay_after_the_step_size():
+    lr, wd = 0.1, 0.5
+    # zero gradient: U = 0, so x_n = (1 - lr wd)^n x0.
+    close(run("adafactor", [np.zeros(3)] * 4, X0[0], learning_rate=lr, weight_decay=wd),
+          (1 - lr * wd) ** 4 * X0[0])
+    # one step: alpha from the undecayed x0, x1 = (1 - lr wd) x0 - rms(x0) lr sign(g).
+    g = np.array([1.0, -2.0, 0.5])
+    x = run("adafactor", [g], X0[0], learning_rate=lr, weight_decay=wd)
+    close(x, (1 - lr * wd) * X0[0] - _rms(X0[0]) * lr * np.sign(g))
+
+
 def test_ftrl_large_l1_keeps_weights_at_zero():
     rng = np.random.default_rng(2)
     grads = [rng.normal(size=(2, 3)) for _ in range(5)]
@@ -363,6 +562,116 @@ def test_lamb_zero_gradient_with_weight_decay_shrinks_geometrically():
     # g = 0: r = wd x, ratio = 1/wd  =>  x <- (1 - lr) x, independent of wd
     x = run("lamb", [np.zeros_like(G)] * 4, X0, learning_rate=0.1, weight_decay=0.3)
     close(x, X0 * 0.9**4)
+
+
+def test_lamb_float32_correction_betas_first_step():
+    # eps = 0: r = c sign(g) + wd x0 with c = ((1-b1)/(1-B1)) / sqrt((1-b2)/(1-B2)), B the
+    # float32 values of the betas;  x1 = x0 - lr ||x0||/||r|| r.
+    lr, wd, b1, b2 = 0.01, 0.3, 0.9, 0.999
+    B1, B2 = float(np.float32(b1)), float(np.float32(b2))
+    c = ((1 - b1) / (1 - B1)) / math.sqrt((1 - b2) / (1 - B2))
+    r = c * np.sign(G) + wd * X0
+    x = run("lamb", [G], X0, learning_rate=lr, epsilon=0.0, weight_decay=wd,
+            float32_correction_betas=True)
+    close(x, X0 - lr * np.linalg.norm(X0) / np.linalg.norm(r) * r)
+
+
+def _quintic(sigma, coefficients, steps):
+    """The scalar map Newton-Schulz applies to each singular value: sigma -> p_k(...p_0(sigma))."""
+    triples, _ = MUON_COEFFICIENTS[coefficients]
+    for k in range(steps):
+        a, b, c = triples[min(k, len(triples) - 1)]
+        sigma = a * sigma + b * sigma**3 + c * sigma**5
+    return sigma
+
+
+@pytest.mark.parametrize("coefficients, steps", [("keller_jordan", 5), ("you", 6),
+                                                 ("polar_express", 5), ("dion", 5)])
+@pytest.mark.parametrize("shape", [(3, 5), (5, 3)])
+def test_muon_newton_schulz_maps_the_singular_values_of_a_diagonal_matrix(shape, coefficients,
+                                                                          steps):
+    # D = diag(d) (rectangular): X_0 = D / (s ||d|| + eps) stays diagonal, each entry mapped by
+    # the quintic polynomials, the signs kept (the maps are odd).
+    d = np.array([3.0, -0.5, 0.01])
+    D = np.zeros(shape)
+    D[range(3), range(3)] = d
+    s = MUON_COEFFICIENTS[coefficients][1]
+    want = np.zeros(shape)
+    want[range(3), range(3)] = _quintic(d / (s * np.linalg.norm(d) + 1e-7), coefficients, steps)
+    close(newton_schulz(D, coefficients, steps), want)
+
+
+@pytest.mark.parametrize("coefficients", sorted(MUON_COEFFICIENTS))
+def test_muon_newton_schulz_keeps_an_orthogonal_matrix_a_multiple_of_itself(coefficients):
+    # Q orthogonal (n x n): all n singular values of Q / (s sqrt(n)) equal, so NS(Q) = phi Q.
+    q, _ = np.linalg.qr(np.random.default_rng(0).normal(size=(5, 5)))
+    s = MUON_COEFFICIENTS[coefficients][1]
+    phi = _quintic(1 / (s * math.sqrt(5) + 1e-7), coefficients, 5)
+    close(newton_schulz(q, coefficients, 5), phi * q, rtol=1e-12, atol=1e-13)
+    assert 0.7 < phi < 1.2  # near orthogonal, for every preset at 5 steps
+
+
+def test_muon_polar_express_converges_to_the_polar_factor():
+    # Its last triple is the classical quintic 15/8 s - 10/8 s^3 + 3/8 s^5: p(1) = 1, p'(1) = 0;
+    # eight steps take singular values in [1e-3, 1] to 1, so NS(G) = U V^T for G = U S V^T.
+    a, b, c = MUON_COEFFICIENTS["polar_express"][0][-1]
+    assert (a + b + c, a + 3 * b + 5 * c) == (1.0, 0.0)
+    g = np.random.default_rng(1).normal(size=(4, 6))
+    u, _, vt = np.linalg.svd(g, full_matrices=False)
+    close(newton_schulz(g, "polar_express", 8), u @ vt, rtol=0, atol=1e-12)
+    close(newton_schulz(g.T, "polar_express", 8), (u @ vt).T, rtol=0, atol=1e-12)
+
+
+def test_muon_coefficient_presets_are_the_published_numbers():
+    kj, you = MUON_COEFFICIENTS["keller_jordan"][0], MUON_COEFFICIENTS["you"][0]
+    assert kj == [(3.4445, -4.7750, 2.0315)]
+    assert [tuple(round(v * 1024) for v in t) for t in you][::5] == [(3955, -8306, 5008),
+                                                                     (2172, -1833, 682)]
+    raw = [(a * 1.01, b * 1.01**3, c * 1.01**5) for a, b, c in MUON_COEFFICIENTS[
+        "polar_express"][0][:1]]
+    close(raw, [(8.28721201814563, -23.595886519098837, 17.300387312530933)])
+
+
+@pytest.mark.parametrize("scale, tall, wide", [
+    ("keller_jordan", math.sqrt(2), 1.0), ("optax", 1.0, math.sqrt(2)),
+    ("moonlight", 0.3 * math.sqrt(6), 0.3 * math.sqrt(6)), ("none", 1.0, 1.0)])
+def test_muon_first_step_is_the_scaled_newton_schulz_of_the_gradient(scale, tall, wide):
+    # From m = 0 each momentum form's u_1 is a positive multiple of g, and NS ignores the
+    # scale (up to epsilon): x_1 = x_0 - lr * factor * NS(g), for a 6 x 3 and a 3 x 6 matrix.
+    g = np.random.default_rng(2).normal(size=(6, 3))
+    for form in ("ema", "sum", "debiased_ema"):
+        for grad, factor in ((g, tall), (g.T, wide)):
+            x = run("muon", [grad], np.zeros_like(grad), learning_rate=0.1, epsilon=1e-30,
+                    momentum_form=form, scale=scale, update_rms=0.3)
+            close(x, -0.1 * factor * newton_schulz(grad, eps=1e-30))
+
+
+@pytest.mark.parametrize("nesterov", [True, False])
+def test_muon_sum_momentum_is_the_ema_times_1_over_1_minus_mu(nesterov):
+    # m_sum = m_ema / (1 - mu) and so u_sum = u_ema / (1 - mu) at every step: NS, scale-free
+    # but for epsilon, gives the same trajectory.
+    grads = [G * (k % 3 - 1.2) + 0.1 * k for k in range(6)]
+    ema = run("muon", grads, X0, epsilon=1e-30, nesterov=nesterov)
+    total = run("muon", grads, X0, epsilon=1e-30, nesterov=nesterov, momentum_form="sum")
+    close(total, ema)
+
+
+def test_muon_debiased_nesterov_two_steps_by_hand():
+    # optax: u_t = mu m_t/(1-mu^(t+1)) + (1-mu) g_t/(1-mu^t), with m_t the EMA.
+    mu, g1, g2 = 0.5, G, np.flip(G, axis=1)
+    m1 = (1 - mu) * g1
+    m2 = mu * m1 + (1 - mu) * g2
+    u1 = mu * m1 / (1 - mu**2) + (1 - mu) * g1 / (1 - mu)
+    u2 = mu * m2 / (1 - mu**3) + (1 - mu) * g2 / (1 - mu**2)
+    want = X0 - 0.1 * newton_schulz(u1) - 0.1 * newton_schulz(u2)
+    x = run("muon", [g1, g2], X0, learning_rate=0.1, momentum=mu, momentum_form="debiased_ema",
+            scale="none")
+    close(x, want)
+
+
+def test_muon_refuses_what_is_not_a_matrix():
+    with pytest.raises(ValueError, match="matrices only"):
+        REFERENCES["muon"]().step([np.ones(3)], [np.ones(3)])
 
 
 def _rho(t, b2):
@@ -525,6 +834,245 @@ def test_novograd_second_moment_is_a_scalar_average_and_decay_enters_momentum():
     u2 = 2 * G / (norm * math.sqrt(b2 + 4 * (1 - b2))) + wd * x1
     x = run("novograd", [G, 2 * G], X0, learning_rate=lr, epsilon=0.0, weight_decay=wd)
     close(x, x1 - lr * (b1 * u1 + u2))
+
+
+def test_lars_first_step_scales_lr_by_the_trust_ratio():
+    # v_1 = lr * ratio * g with ratio = eeta ||x|| / (||g|| + eps), in both momentum forms.
+    lr, eeta = 0.5, 0.01
+    ratio = eeta * np.linalg.norm(X0) / np.linalg.norm(G)
+    for classic in (True, False):
+        x = run("lars", [G], X0, learning_rate=lr, eeta=eeta, classic_momentum=classic)
+        close(x, X0 - lr * ratio * G)
+    x = run("lars", [G], X0, learning_rate=lr, eeta=eeta, epsilon=1.0)
+    close(x, X0 - lr * eeta * np.linalg.norm(X0) / (np.linalg.norm(G) + 1.0) * G)
+
+
+def test_lars_two_steps_by_hand_nesterov_and_both_momentum_forms():
+    lr, mu, eeta, wd = 0.1, 0.5, 0.2, 0.3
+    hp = {"learning_rate": lr, "momentum": mu, "eeta": eeta, "weight_decay_rate": wd}
+
+    def trust(x, a):
+        return eeta * np.linalg.norm(x) / np.linalg.norm(a)
+
+    u1 = G + wd * X0
+    s1 = lr * trust(X0, u1)
+    x1 = X0 - (mu * s1 * u1 + s1 * u1)  # v_1 = s1 u1, step mu v_1 + s1 u1
+    u2 = G + wd * x1
+    s2 = lr * trust(x1, u2)
+    v2 = mu * s1 * u1 + s2 * u2
+    close(run("lars", [G, G], X0, nesterov=True, **hp), x1 - (mu * v2 + s2 * u2))
+    # popular momentum: v_1 = u1, x1 = X0 - lr trust(X0, u1) u1; v_2 = mu u1 + u2
+    y1 = X0 - lr * trust(X0, u1) * u1
+    w2 = mu * u1 + (G + wd * y1)
+    close(run("lars", [G, G], X0, classic_momentum=False, **hp), y1 - lr * trust(y1, w2) * w2)
+
+
+def test_lars_zero_norms_take_ratio_one():
+    zero = np.zeros_like(X0)
+    close(run("lars", [G], zero, learning_rate=0.1), -0.1 * G)
+    close(run("lars", [zero], X0, learning_rate=0.1), X0)
+
+
+def test_lars_patterns_search_the_path_and_adaptation_follows_decay_by_default():
+    lr, wd, eeta = 0.1, 0.5, 0.01
+    opt = REFERENCES["lars"](learning_rate=lr, weight_decay_rate=wd, eeta=eeta,
+                             exclude_from_weight_decay="bias")
+    opt.paths = {0: "dense/kernel", 1: "dense/bias"}
+    kernel, bias = opt.step([G, G], [X0, X0])
+    u = G + wd * X0
+    close(kernel, X0 - lr * eeta * np.linalg.norm(X0) / np.linalg.norm(u) * u)
+    close(bias, X0 - lr * G)  # neither decayed nor adapted
+    opt = REFERENCES["lars"](learning_rate=lr, weight_decay_rate=wd, eeta=eeta,
+                             exclude_from_weight_decay="bias",
+                             exclude_from_layer_adaptation="(?!)")
+    opt.paths = {0: "dense/bias"}
+    (bias,) = opt.step([G], [X0])
+    close(bias, X0 - lr * eeta * np.linalg.norm(X0) / np.linalg.norm(G) * G)
+
+
+def test_adam_weight_decay_without_bias_correction_is_berts_first_step():
+    # m = (1-b1) g, v = (1-b2) g^2:  x <- x - lr (m/(sqrt(v) + eps) + wd x).
+    lr, b1, b2, eps, wd = 0.1, 0.9, 0.999, 1e-6, 0.01
+    m, v = (1 - b1) * G, (1 - b2) * G**2
+    x = run("adam_weight_decay", [G], X0, learning_rate=lr, epsilon=eps, weight_decay_rate=wd,
+            bias_correction=False, gradient_clip_norm=0.0)
+    close(x, X0 - lr * (m / (np.sqrt(v) + eps) + wd * X0))
+
+
+def test_adam_weight_decay_bias_corrected_first_step_and_pure_decay():
+    lr, wd = 0.01, 0.5
+    x = run("adam_weight_decay", [G], X0, learning_rate=lr, epsilon=0.0, gradient_clip_norm=0.0)
+    close(x, X0 - lr * np.sign(G))
+    zero = np.zeros_like(G)
+    x = run("adam_weight_decay", [zero] * 3, X0, learning_rate=lr, weight_decay_rate=wd)
+    close(x, X0 * (1 - lr * wd) ** 3)
+
+
+def test_adam_weight_decay_clips_to_the_global_norm_of_the_step():
+    g1, g2 = np.array([3.0, 0.0]), np.array([[0.0, 4.0]])  # global norm 5
+    hp = {"learning_rate": 0.1, "bias_correction": False, "epsilon": 1e-3}
+    clipped = REFERENCES["adam_weight_decay"](gradient_clip_norm=2.5, **hp)
+    plain = REFERENCES["adam_weight_decay"](gradient_clip_norm=0.0, **hp)
+    ones = [np.ones(2), np.ones((1, 2))]
+    for a, b in zip(clipped.step([g1, g2], ones), plain.step([g1 / 2, g2 / 2], ones)):
+        close(a, b)
+
+
+def test_adam_weight_decay_include_wins_over_exclude():
+    lr, wd = 0.1, 0.5
+    opt = REFERENCES["adam_weight_decay"](learning_rate=lr, weight_decay_rate=wd,
+                                          include_in_weight_decay="attention",
+                                          exclude_from_weight_decay="bias")
+    opt.paths = {0: "attention/bias", 1: "dense/bias", 2: "dense/kernel"}
+    zero = np.zeros(2)
+    out = opt.step([zero] * 3, [np.ones(2)] * 3)
+    close([o[0] for o in out], [1 - lr * wd, 1.0, 1 - lr * wd])
+
+
+def test_rprop_constant_sign_grows_the_step_geometrically_up_to_the_bound():
+    # s_1 = lr (c = 0), s_k = min(lr 1.2^(k-1), max):  x_n = x0 - sign(g) sum_k s_k.
+    lr, top, n = 0.1, 0.2, 8
+    sizes = [min(lr * 1.2 ** (k - 1), top) for k in range(1, n + 1)]
+    x = run("rprop", [G] * n, X0, learning_rate=lr, max_step_size=top)
+    close(x, X0 - np.sign(G) * sum(sizes))
+
+
+def test_rprop_sign_change_halves_the_step_and_skips_one_move():
+    # g = +1, -1, +1:  move 0.1; flip: s = 0.05, no move (p = 0); then c = 0: move 0.05.
+    x = run("rprop", [np.array(1.0), np.array(-1.0), np.array(1.0)], np.array(0.0),
+            learning_rate=0.1)
+    close(x, -0.1 - 0.05)
+
+
+def test_rprop_stale_update_lags_one_step_and_clamping_of_unchanged_sizes():
+    g = [np.array([1.0, -1.0])] * 4
+    fresh = [run("rprop", g, np.zeros(2), steps=k, learning_rate=0.1) for k in range(4)]
+    stale = run("rprop", g, np.zeros(2), learning_rate=0.1, stale_update=True)
+    close(stale, fresh[3])  # 4 stale steps: 0, then the first three fresh moves
+    # lr above max: torch clips the first (unchanged) step size, optax keeps it
+    close(run("rprop", [G], X0, learning_rate=1.0, max_step_size=0.3), X0 - 0.3 * np.sign(G))
+    close(run("rprop", [G], X0, learning_rate=1.0, max_step_size=0.3, clamp_unchanged=False),
+          X0 - np.sign(G))
+
+
+def test_asgd_step_size_closed_form_and_no_averaging_before_t0():
+    # eta_t = lr / (1 + lambd lr (t-1))^alpha;  x_t = x (1 - lambd eta_t) - eta_t g.
+    lr, lambd, alpha = 0.1, 0.5, 0.75
+    opt = REFERENCES["asgd"](learning_rate=lr, lambd=lambd, alpha=alpha)
+    x, want = X0.copy(), X0.copy()
+    for t in range(1, 6):
+        (x,) = opt.step([G], [x])
+        eta = lr / (1 + lambd * lr * (t - 1)) ** alpha
+        want = want * (1 - lambd * eta) - eta * G
+        close(opt.state[0]["ax"], x)  # t0 = 1e6: ax follows x
+    close(x, want)
+
+
+def test_asgd_with_t0_zero_averages_from_the_second_iterate():
+    # mu_1 = mu_2 = 1, mu_t = 1/(t-1):  ax_n = mean(x_2, ..., x_n).
+    opt = REFERENCES["asgd"](learning_rate=0.1, t0=0.0, weight_decay=0.2)
+    x, path = X0.copy(), []
+    for _ in range(7):
+        (x,) = opt.step([G], [x])
+        path.append(x)
+    close(opt.state[0]["ax"], np.mean(path[1:], axis=0))
+
+
+def test_sm3_vectors_are_adagrad():
+    # rank <= 1: nu = sum of g^2;  momentum 0: x <- x - lr g / sqrt(nu + eps).
+    g1, g2 = np.array([1.0, -2.0]), np.array([3.0, 0.5])
+    x = run("sm3", [g1, g2], np.zeros(2), learning_rate=0.1, momentum=0.0, epsilon=0.0)
+    close(x, -0.1 * g1 / np.abs(g1) - 0.1 * g2 / np.sqrt(g1**2 + g2**2))
+
+
+def test_sm3_matrix_two_steps_by_hand():
+    # step 1: nu = g1^2 = [[1, 0], [0, 4]]; rows max [1, 4], cols max [1, 4].
+    # step 2 (g2 = 1): nu = min(row_i, col_j) + 1 = [[2, 2], [2, 5]].
+    g1, g2 = np.array([[1.0, 0.0], [0.0, 2.0]]), np.ones((2, 2))
+    x = run("sm3", [g1, g2], np.zeros((2, 2)), learning_rate=1.0, momentum=0.0, epsilon=0.0)
+    first = np.array([[1.0, 0.0], [0.0, 1.0]])
+    close(x, -first - 1 / np.sqrt([[2.0, 2.0], [2.0, 5.0]]))
+
+
+def test_sm3_accumulator_bounds_the_sum_of_squares_and_momentum_averages():
+    # nu_t >= sum_s g_s^2 elementwise (the paper's claim); recover nu from the step (mu = 0).
+    rng = np.random.default_rng(0)
+    grads = [rng.normal(size=(3, 4)) for _ in range(6)]
+    opt, x = REFERENCES["sm3"](learning_rate=1.0, momentum=0.0, epsilon=0.0), np.zeros((3, 4))
+    for k, g in enumerate(grads):
+        (new,) = opt.step([g], [x])
+        nu = (g / (x - new)) ** 2
+        assert np.all(nu >= sum(h**2 for h in grads[: k + 1]) * (1 - 1e-12))
+        x = new
+    # momentum 0.5, constant scalar g = 1: u_t = 1/sqrt(t), m_t = 0.5 m + 0.5 u_t.
+    m, want = 0.0, 0.0
+    for t in range(1, 5):
+        m = 0.5 * m + 0.5 / math.sqrt(t)
+        want -= 0.1 * m
+    close(run("sm3", [np.array(1.0)] * 4, np.array(0.0), learning_rate=0.1, momentum=0.5,
+              epsilon=0.0), want)
+
+
+def test_fromage_keeps_the_norm_for_an_orthogonal_gradient():
+    # g perpendicular to x: ||x - lr (||x||/||g||) g||^2 = (1 + lr^2) ||x||^2.
+    x0, g = np.array([3.0, 4.0]), np.array([-8.0, 6.0])
+    x = run("fromage", [g], x0, learning_rate=0.5)
+    close(np.linalg.norm(x), 5.0)
+    close(x, (x0 - 0.5 * 5.0 / 10.0 * g) / math.sqrt(1.25))
+
+
+def test_fromage_zero_gradient_shrinks_and_zero_norms_take_ratio_one():
+    lr = 0.3
+    close(run("fromage", [np.zeros(2)], np.array([3.0, 4.0]), learning_rate=lr),
+          np.array([3.0, 4.0]) / math.sqrt(1 + lr**2))
+    close(run("fromage", [G], np.zeros_like(G), learning_rate=lr, min_norm=0.0),
+          -lr * G / math.sqrt(1 + lr**2))
+    # min_norm floors ||x||: ratio = 1e-6 / ||g||
+    close(run("fromage", [G], np.zeros_like(G), learning_rate=lr),
+          -lr * 1e-6 / np.linalg.norm(G) * G / math.sqrt(1 + lr**2))
+
+
+def test_noisy_sgd_without_noise_is_gd_and_noise_has_the_annealed_variance():
+    close(run("noisy_sgd", [G] * 3, X0, learning_rate=0.1, eta=0.0), X0 - 0.3 * G)
+    eta, gamma, n = 0.5, 0.55, 20000
+    opt = REFERENCES["noisy_sgd"](learning_rate=1.0, eta=eta, gamma=gamma)
+    x = np.zeros(n)
+    for t in (1, 2, 3):
+        (new,) = opt.step([np.zeros(n)], [x])
+        z = (x - new) / math.sqrt(eta / t**gamma)  # the draws, N(0, 1)
+        assert abs(z.mean()) < 0.03 and abs(z.var() - 1) < 0.04
+        x = new
+
+
+def test_noisy_sgd_noise_is_a_function_of_seed_path_shape_and_step():
+    a = gaussian_noise((4, 5), 0, "dense/kernel", 3)
+    assert np.array_equal(a, gaussian_noise((4, 5), 0, "dense/kernel", 3))
+    for other in (gaussian_noise((4, 5), 1, "dense/kernel", 3),
+                  gaussian_noise((4, 5), 0, "dense_1/kernel", 3),
+                  gaussian_noise((5, 4), 0, "dense/kernel", 3),
+                  gaussian_noise((4, 5), 0, "dense/kernel", 4)):
+        assert np.all(a.ravel() != other.ravel())
+    assert gaussian_noise((), 0, "", 1).shape == ()
+
+
+def test_optimistic_gd_two_steps_by_hand():
+    # step 1: g_0 = g_1, u = alpha g_1;  step 2: u = (alpha + beta) g_2 - beta g_1.
+    lr, alpha, beta = 0.1, 0.5, 2.0
+    g1, g2 = np.array([1.0, -1.0]), np.array([3.0, 2.0])
+    x = run("optimistic_gd", [g1, g2], np.zeros(2), learning_rate=lr, alpha=alpha, beta=beta)
+    close(x, -lr * alpha * g1 - lr * ((alpha + beta) * g2 - beta * g1))
+    close(run("optimistic_gd", [G] * 4, X0, learning_rate=lr, beta=0.0), X0 - 4 * lr * G)
+
+
+def test_optimistic_gd_converges_on_the_bilinear_game_where_gd_spirals_out():
+    # min_x max_y x y: the field (y, -x); gradient descent-ascent grows ||(x, y)||, OGD shrinks it.
+    def field(z):
+        return np.array([z[1], -z[0]])
+
+    z0 = np.array([1.0, 1.0])
+    ogd = run("optimistic_gd", field, z0, steps=2000, learning_rate=0.1)
+    gd = run("gd", field, z0, steps=2000, learning_rate=0.1)
+    assert np.linalg.norm(ogd) < 1e-3 < 1e3 < np.linalg.norm(gd)
 
 
 # --- wrappers ------------------------------------------------------------------------------------

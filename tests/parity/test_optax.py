@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import pytest
 
+import coreopt
 from tests.parity.loader import (
     C,
     Missing,
@@ -27,37 +28,38 @@ ADAM = {"beta_1": 0.9, "beta_2": 0.999, "epsilon": 1e-8}
 # moves their trajectory 6e-6 (relative) from the float64 one; coreopt's float32 run is 4e-7
 # from it. float32_correction_betas rounds the betas the same way (then 3e-7 from optax).
 FLOAT32_BETAS = {"float32": {"float32_correction_betas": True}}
-# optax's nadam (adam with nesterov=True) keeps the momentum constant, mu_t = b1. In
-# coreopt's Nadam mu_t = beta_1 (1 - 0.5 * 0.96^(momentum_decay * t)); with
-# momentum_decay = 1e6, 0.96^(1e6 t) underflows to exactly 0, so mu_t = beta_1 exactly.
-CONSTANT_MOMENTUM = {"momentum_decay": 1e6}
-ADAMAX_EPS = ("no option for epsilon inside the maximum (optax: u = max(b2 u, |g| + eps), "
-              "x -= lr m^ / u; coreopt: x -= lr m^ / (max(beta_2 u, |g|) + eps))")
+# optax's nadam (adam with nesterov=True) keeps the momentum constant, mu_t = b1.
+CONSTANT_MOMENTUM = {"constant_momentum": True}
+# optax.sgd is trace, then scale_by_learning_rate: the learning rate outside the buffer.
+SGD = {"lr_inside_momentum": False}
 RMSPROP = {"rho": 0.9, "epsilon": 1e-8, "epsilon_inside_sqrt": True, "lr_inside_momentum": True}
-ADAFACTOR = {"beta_2_decay": -0.8, "epsilon_1": 1e-30, "epsilon_2": 1e-3, "clip_threshold": 1.0}
+# optax computes Adafactor's decay rate 1 - t^-0.8 in float32, for float64 parameters too.
+ADAFACTOR = {"beta_2_decay": -0.8, "epsilon_1": 1e-30, "epsilon_2": 1e-3, "clip_threshold": 1.0,
+             "float32_decay_rate": True}
+# optax's Muon on a matrix: bias-corrected EMA (nesterov), sqrt(max(1, fan_out/fan_in)) with
+# fan_in the rows, eps 1e-8 on the norm, the iteration in the parameter's dtype. An object
+# (a rule's optimizer): a config dict could not be hashed into the loader's run cache.
+OPTAX_MUON = coreopt.Muon(0.01, 0.95, 1e-8, momentum_form="debiased_ema", ns_dtype="variable",
+                          scale="optax")
 
 TABLE = {
     "sgd": C("gd", learning_rate=0.05),
-    "sgd_momentum": C("momentum", learning_rate=0.05, momentum=0.9),
-    "sgd_nesterov": C("momentum", learning_rate=0.05, momentum=0.9, nesterov=True),
-    "sgd_momentum_schedule": C(
-        "momentum", learning_rate=halved(0.05), momentum=0.9,
-        xfail="no option for the learning rate outside the momentum buffer (optax: trace, "
-              "then scale_by_learning_rate; coreopt's velocity holds lr g)"),
+    "sgd_momentum": C("momentum", learning_rate=0.05, momentum=0.9, **SGD),
+    "sgd_nesterov": C("momentum", learning_rate=0.05, momentum=0.9, nesterov=True, **SGD),
+    "sgd_momentum_schedule": C("momentum", learning_rate=halved(0.05), momentum=0.9, **SGD),
     "adam": C("adam", learning_rate=0.01, per_dtype=FLOAT32_BETAS, **ADAM),
-    "adam_eps_root": C("adam", learning_rate=0.01,
-                       xfail="no option for eps_root (optax: sqrt(v^ + eps_root) + eps)", **ADAM),
+    "adam_eps_root": C("adam", learning_rate=0.01, epsilon_root=1e-4, per_dtype=FLOAT32_BETAS,
+                       **ADAM),
     "adam_nesterov": C("nadam", learning_rate=0.01, **CONSTANT_MOMENTUM, **ADAM),
     "adam_schedule": C("adam", learning_rate=halved(0.01), per_dtype=FLOAT32_BETAS, **ADAM),
     "adamw": C("adamw", learning_rate=0.01, weight_decay=0.1, per_dtype=FLOAT32_BETAS, **ADAM),
-    "amsgrad": C("adam", learning_rate=0.01, amsgrad=True,
-                 xfail="no option for AMSGrad's maximum over the bias-corrected v^ (optax); "
-                       "coreopt, like torch and Keras, takes the maximum of v", **ADAM),
-    # With eps = 1e-8 the two placements differ by ~1e-9: below float32's tolerance.
-    "adamax": C("adamax", learning_rate=0.01, xfail=ADAMAX_EPS, xfail_dtypes=("float64",),
-                **ADAM),
-    "adamaxw": C("decay(weight_decay=0.1):adamax", learning_rate=0.01, xfail=ADAMAX_EPS,
-                 xfail_dtypes=("float64",), **ADAM),
+    # optax's AMSGrad takes the maximum of the bias-corrected v^.
+    "amsgrad": C("adam", learning_rate=0.01, amsgrad=True, amsgrad_bias_corrected=True,
+                 per_dtype=FLOAT32_BETAS, **ADAM),
+    # optax adds epsilon to |g| inside the maximum.
+    "adamax": C("adamax", learning_rate=0.01, epsilon_inside_max=True, **ADAM),
+    "adamaxw": C("decay(weight_decay=0.1):adamax", learning_rate=0.01, epsilon_inside_max=True,
+                 **ADAM),
     "nadam": C("nadam", learning_rate=0.01, **CONSTANT_MOMENTUM, **ADAM),
     "nadamw": C("decay(weight_decay=0.1):nadam", learning_rate=0.01, **CONSTANT_MOMENTUM,
                 **ADAM),
@@ -66,38 +68,34 @@ TABLE = {
         "radam", learning_rate=0.01, threshold=5.0, epsilon_hat=False,
         xfail="no option for float32 scalar arithmetic: optax's float32 run computes rho_t = "
               "rho_inf - 2 t b2^t / (1 - b2^t) in float32, a cancellation that moves it 9.4e-5 "
-              "from its float64 run (coreopt's float32 run: 3.7e-7)",
+              "from its float64 run (coreopt's float32 run: 3.7e-7). rho_t and r_t in float32 "
+              "in coreopt's own order of operations are still 8.7e-5 away: only optax's exact "
+              "order (with its Python-float constants) reproduces it",
         xfail_dtypes=("float32",), **ADAM),
     "rmsprop": C("rmsprop", learning_rate=0.01, **RMSPROP),
     "rmsprop_eps_outside": C("rmsprop", learning_rate=0.01,
                              **{**RMSPROP, "epsilon_inside_sqrt": False}),
     "rmsprop_centered": C("rmsprop", learning_rate=0.01, centered=True, **RMSPROP),
     "rmsprop_momentum": C("rmsprop", learning_rate=0.01, momentum=0.9, **RMSPROP),
-    "rmsprop_nesterov": C("rmsprop", learning_rate=0.01, momentum=0.9,
-                          xfail="no option for Nesterov momentum in RMSprop", **RMSPROP),
-    "rmsprop_initial_scale": C(
-        "rmsprop", learning_rate=0.01,
-        xfail="no option for RMSprop's initial second moment (optax's initial_scale)",
-        **RMSPROP),
-    "rmsprop_bias_correction": C(
-        "rmsprop", learning_rate=0.01,
-        xfail="no option for a bias-corrected second moment in RMSprop (optax's "
-              "bias_correction)", **RMSPROP),
+    "rmsprop_nesterov": C("rmsprop", learning_rate=0.01, momentum=0.9, nesterov=True,
+                          **RMSPROP),
+    # optax's initial_scale is the start of v.
+    "rmsprop_initial_scale": C("rmsprop", learning_rate=0.01, initial_accumulator_value=0.1,
+                               **RMSPROP),
+    "rmsprop_bias_correction": C("rmsprop", learning_rate=0.01, bias_correction=True,
+                                 **RMSPROP),
     "adagrad": C("adagrad", learning_rate=0.1, initial_accumulator_value=0.1, epsilon=1e-7,
                  epsilon_inside_sqrt=True),
     "adadelta": C("adadelta", learning_rate=1.0, rho=0.9, epsilon=1e-6),
     # optax's Adafactor with a learning rate: x -= lr * max(RMS(x), 1e-3) * clipped(u);
     # coreopt's relative step min(lr, 1 / sqrt(t)) is lr for all t <= 1 / lr^2 = 10^4.
-    "adafactor": C(
-        "adafactor", learning_rate=0.01,
-        xfail="no option for min_dim_size_to_factor: coreopt factors every parameter of rank "
-              ">= 2, optax (default 128) none of these", **ADAFACTOR),
-    "adafactor_factored": C(
-        "adafactor", learning_rate=0.01,
-        xfail="no option for a float32 decay rate: optax computes 1 - t^-0.8 in float32 "
-              "for float64 parameters too", xfail_dtypes=("float64",), **ADAFACTOR),
-    "adafactor_momentum": C("adafactor", learning_rate=0.01,
-                            xfail="no momentum in coreopt's Adafactor", **ADAFACTOR),
+    # With optax's min_dim_size_to_factor = 128 (its default) none of these is factored.
+    "adafactor": C("adafactor", learning_rate=0.01, min_dim_size_to_factor=128, **ADAFACTOR),
+    "adafactor_factored": C("adafactor", learning_rate=0.01, min_dim_size_to_factor=2,
+                            **ADAFACTOR),
+    # optax's momentum is an EMA of the step, kept in float32 (its dtype_momentum).
+    "adafactor_momentum": C("adafactor", learning_rate=0.01, min_dim_size_to_factor=2,
+                            momentum=0.9, float32_momentum=True, **ADAFACTOR),
     "lion": C("lion", learning_rate=0.01, beta_1=0.9, beta_2=0.99),
     "lion_weight_decay": C("decay(weight_decay=0.1):lion", learning_rate=0.01, beta_1=0.9,
                            beta_2=0.99),
@@ -130,7 +128,10 @@ TABLE = {
     "sign_sgd": C("lion", learning_rate=0.01, beta_1=0.0),
     # ...and with beta_1 = beta_2 = beta it is the sign of optax's (undebiased) EMA.
     "signum": C("lion", learning_rate=0.01, beta_1=0.9, beta_2=0.9),
-    "muon": C("muon", learning_rate=0.01, beta=0.95),
+    # contrib.muon partitions by rank: Muon on the matrices, adamw(nesterov=True) (Nadam with
+    # constant momentum) on the rest, both with eps 1e-8 (see coreopt/optimizers/muon.py).
+    "muon": C("route:nadam", learning_rate=0.01, **CONSTANT_MOMENTUM, **ADAM,
+              **{"route.rules": ((2, OPTAX_MUON),)}),
     "prodigy": C("prodigy", learning_rate=1.0),
     "schedule_free_adamw": C("schedule_free_adamw", learning_rate=0.01, warmup_steps=10),
     "schedule_free_sgd": C("schedule_free_sgd", learning_rate=0.1, warmup_steps=10),

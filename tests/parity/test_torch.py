@@ -22,13 +22,11 @@ from tests.parity.loader import (
 
 LIBRARY = "torch"
 
-# torch's `weight_decay` adds weight_decay * x to the gradient; coreopt's decay
-# wrapper is decoupled (x -= lr * weight_decay * x before the step). The two agree
-# only for plain SGD, where nothing keeps a history of the gradient.
-COUPLED = ("no coupled weight decay (torch's weight_decay adds wd * x to the gradient); "
-           "the decoupled `decay` wrapper is the closest")
-ADAMAX_EPS = ("no option for epsilon inside the maximum (torch: u = max(beta_2 u, |g| + eps), "
-              "x -= lr m^ / u; coreopt: x -= lr m^ / (max(beta_2 u, |g|) + eps))")
+# torch's `weight_decay` adds weight_decay * x to the gradient: the `l2` wrapper
+# (coupled). Its `decoupled_weight_decay=True` (and AdamW) is the `decay` wrapper; the
+# two agree only for plain SGD, where nothing keeps a history of the gradient.
+# torch's SGD keeps the learning rate outside the momentum buffer.
+SGD = {"lr_inside_momentum": False}
 ADAM = {"beta_1": 0.9, "beta_2": 0.999, "epsilon": 1e-8}
 RMSPROP = {"rho": 0.99, "epsilon": 1e-8, "epsilon_inside_sqrt": False,
            "lr_inside_momentum": False}
@@ -36,52 +34,46 @@ ADAFACTOR = {"beta_2_decay": -0.8, "epsilon_2": 1e-3, "clip_threshold": 1.0}
 
 TABLE = {
     "sgd": C("gd", learning_rate=0.05),
-    "sgd_momentum": C("momentum", learning_rate=0.05, momentum=0.9),
-    "sgd_nesterov": C("momentum", learning_rate=0.05, momentum=0.9, nesterov=True),
-    "sgd_dampening": C(
-        "momentum", learning_rate=0.05, momentum=0.9,
-        xfail="no option for momentum dampening (torch: buf = mu buf + (1 - dampening) g)"),
+    "sgd_momentum": C("momentum", learning_rate=0.05, momentum=0.9, **SGD),
+    "sgd_nesterov": C("momentum", learning_rate=0.05, momentum=0.9, nesterov=True, **SGD),
+    # torch's buffer starts as the first gradient, undamped; so does coreopt's.
+    "sgd_dampening": C("momentum", learning_rate=0.05, momentum=0.9, dampening=0.5, **SGD),
     "sgd_weight_decay": C("decay(weight_decay=0.1):gd", learning_rate=0.05),
-    "sgd_momentum_weight_decay": C("decay(weight_decay=0.1):momentum", learning_rate=0.05,
-                                   momentum=0.9, xfail=COUPLED),
-    "sgd_momentum_lr_change": C(
-        "momentum", learning_rate=halved(0.05), momentum=0.9,
-        xfail="no option for the learning rate outside the momentum buffer (torch: buf = "
-              "mu buf + g, x -= lr buf; coreopt's velocity holds lr g, so a new learning "
-              "rate acts on the whole step in torch, on new gradients only in coreopt)"),
+    "sgd_momentum_weight_decay": C("l2(weight_decay=0.1):momentum", learning_rate=0.05,
+                                   momentum=0.9, **SGD),
+    # A new learning rate scales the whole buffer in torch: lr_inside_momentum=False.
+    "sgd_momentum_lr_change": C("momentum", learning_rate=halved(0.05), momentum=0.9, **SGD),
     "adam": C("adam", learning_rate=0.01, **ADAM),
     "adam_amsgrad": C("adam", learning_rate=0.01, amsgrad=True, **ADAM),
-    "adam_weight_decay": C("decay(weight_decay=0.1):adam", learning_rate=0.01, xfail=COUPLED,
-                           **ADAM),
+    "adam_weight_decay": C("l2(weight_decay=0.1):adam", learning_rate=0.01, **ADAM),
     "adam_eps": C("adam", learning_rate=0.01, beta_1=0.9, beta_2=0.999, epsilon=1e-3),
     "adam_betas": C("adam", learning_rate=0.01, beta_1=0.8, beta_2=0.99, epsilon=1e-8),
     "adam_lr_change": C("adam", learning_rate=halved(0.01), **ADAM),
     "adamw": C("adamw", learning_rate=0.01, weight_decay=0.1, **ADAM),
     "adamw_amsgrad": C("adamw", learning_rate=0.01, weight_decay=0.1, amsgrad=True, **ADAM),
-    # With eps = 1e-8 the two placements differ by ~1e-9: below float32's tolerance.
-    "adamax": C("adamax", learning_rate=0.01, xfail=ADAMAX_EPS, xfail_dtypes=("float64",),
-                **ADAM),
+    # torch adds epsilon to |g| inside the maximum.
+    "adamax": C("adamax", learning_rate=0.01, epsilon_inside_max=True, **ADAM),
     "adamax_eps": C("adamax", learning_rate=0.01, beta_1=0.9, beta_2=0.999, epsilon=1e-2,
-                    xfail=ADAMAX_EPS),
+                    epsilon_inside_max=True),
     "nadam": C("nadam", learning_rate=0.01, momentum_decay=0.004, **ADAM),
     "nadam_momentum_decay": C("nadam", learning_rate=0.01, momentum_decay=0.02, **ADAM),
     "nadam_decoupled_weight_decay": C("decay(weight_decay=0.1):nadam", learning_rate=0.01,
                                       momentum_decay=0.004, **ADAM),
-    "nadam_weight_decay": C("decay(weight_decay=0.1):nadam", learning_rate=0.01,
-                            momentum_decay=0.004, xfail=COUPLED, **ADAM),
+    "nadam_weight_decay": C("l2(weight_decay=0.1):nadam", learning_rate=0.01,
+                            momentum_decay=0.004, **ADAM),
     # torch adds epsilon to sqrt(v) before the bias correction (epsilon_hat=True).
     "radam": C("radam", learning_rate=0.01, epsilon_hat=True, **ADAM),
     "radam_decoupled_weight_decay": C("decay(weight_decay=0.1):radam", learning_rate=0.01,
                                       epsilon_hat=True, **ADAM),
-    "radam_weight_decay": C("decay(weight_decay=0.1):radam", learning_rate=0.01,
-                            epsilon_hat=True, xfail=COUPLED, **ADAM),
+    "radam_weight_decay": C("l2(weight_decay=0.1):radam", learning_rate=0.01,
+                            epsilon_hat=True, **ADAM),
     "rmsprop": C("rmsprop", learning_rate=0.01, **RMSPROP),
     "rmsprop_momentum": C("rmsprop", learning_rate=0.01, momentum=0.9, **RMSPROP),
     "rmsprop_centered": C("rmsprop", learning_rate=0.01, centered=True, **RMSPROP),
     "rmsprop_momentum_centered": C("rmsprop", learning_rate=0.01, momentum=0.9, centered=True,
                                    **RMSPROP),
-    "rmsprop_weight_decay": C("decay(weight_decay=0.1):rmsprop", learning_rate=0.01,
-                              xfail=COUPLED, **RMSPROP),
+    "rmsprop_weight_decay": C("l2(weight_decay=0.1):rmsprop", learning_rate=0.01,
+                              **RMSPROP),
     # lr_inside_momentum=False is torch's buffer: the learning-rate change matches.
     "rmsprop_momentum_lr_change": C("rmsprop", learning_rate=halved(0.01), momentum=0.9,
                                     **RMSPROP),
@@ -90,8 +82,8 @@ TABLE = {
     "adagrad_initial_accumulator": C("adagrad", learning_rate=0.1, epsilon=1e-10,
                                      initial_accumulator_value=0.1),
     "adadelta": C("adadelta", learning_rate=1.0, rho=0.9, epsilon=1e-6),
-    "adadelta_weight_decay": C("decay(weight_decay=0.1):adadelta", learning_rate=1.0, rho=0.9,
-                               epsilon=1e-6, xfail=COUPLED),
+    "adadelta_weight_decay": C("l2(weight_decay=0.1):adadelta", learning_rate=1.0, rho=0.9,
+                               epsilon=1e-6),
     "asgd": C("asgd", learning_rate=0.01, lambd=1e-4, alpha=0.75, t0=1e6),
     "rprop": C("rprop", learning_rate=0.01, eta_minus=0.5, eta_plus=1.2, min_step=1e-6,
                max_step=50.0),
@@ -101,11 +93,11 @@ TABLE = {
     # added to g^2; no v comes near that clamp here, and coreopt's epsilon_1 = 1e-30 is
     # negligible.
     "adafactor": C("adafactor", learning_rate=0.01, epsilon_1=1e-30, **ADAFACTOR),
-    "adafactor_weight_decay": C(
-        "decay(weight_decay=0.1):adafactor", learning_rate=0.01, epsilon_1=1e-30,
-        xfail="no option for torch's order of Adafactor's weight decay (torch takes the step "
-              "size from RMS(x) and then decays x *= 1 - lr wd; the decay wrapper decays first, "
-              "so coreopt's step size comes from the decayed x)", **ADAFACTOR),
+    # torch takes the step size from RMS(x), then decays x *= 1 - lr wd: Adafactor's own
+    # weight_decay (the decay wrapper would decay first, the step size then from the
+    # decayed x).
+    "adafactor_weight_decay": C("adafactor", learning_rate=0.01, epsilon_1=1e-30,
+                                weight_decay=0.1, **ADAFACTOR),
 }
 
 

@@ -13,7 +13,7 @@ import pytest
 import tensorflow as tf
 
 import coreopt
-from tests.helpers import gradient, initial_values, make_variables, relative_error
+from tests.helpers import gradient, initial_values, make_variables, relative_error, shapes_for
 from tests.optimizers import reference
 from tests.optimizers.cases import CASES
 
@@ -33,7 +33,7 @@ WRAP = {
 def test_clipping_then_step_matches_reference(name, kind):
     config = CASES[name].configs[0]
     wrap, clip = WRAP[kind]
-    values = initial_values()
+    values = initial_values(shapes=shapes_for(name))  # matrices for Muon (its `ranks`)
     variables = make_variables(values, tf.float64)
     opt = wrap(coreopt.get(name, **config))
     ref, params = reference.REFERENCES[name](**config), [v.copy() for v in values]
@@ -49,7 +49,7 @@ def test_clipping_then_step_matches_reference(name, kind):
 def test_weight_decay_then_step_matches_reference(name):
     config = CASES[name].configs[0]
     lr = config["learning_rate"]
-    values = initial_values()
+    values = initial_values(shapes=shapes_for(name))
     variables = make_variables(values, tf.float64)
     opt = coreopt.DecoupledWeightDecay(coreopt.get(name, **config), 0.05)
     ref, params = reference.REFERENCES[name](**config), [v.copy() for v in values]
