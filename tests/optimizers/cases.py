@@ -17,12 +17,16 @@ import keras
 class Case:
     configs: tuple[dict, ...]
     keras: tuple = ()  # factories: () -> keras optimizer
+    # The contracts (XLA, retrace, checkpoint, None and sparse gradients, slot order, JSON)
+    # run in the default tier for one optimizer of each kind of state (`contracts_first`),
+    # for every other one in the slow tier; the oracle runs every config by default.
+    contracts_first: bool = False
 
 
 K = keras.optimizers
 
 CASES = {
-    "gd": Case(({"learning_rate": 0.05},), (lambda: K.SGD(0.05),)),
+    "gd": Case(({"learning_rate": 0.05},), (lambda: K.SGD(0.05),), contracts_first=True),
     "momentum": Case(
         ({"learning_rate": 0.05, "momentum": 0.9},
          {"learning_rate": 0.05, "momentum": 0.8, "nesterov": True},
@@ -30,7 +34,7 @@ CASES = {
          {"learning_rate": 0.05, "momentum": 0.8, "nesterov": True, "dampening": 0.2},
          {"learning_rate": 0.05, "momentum": 0.8, "nesterov": True, "lr_inside_momentum": False}),
         (lambda: K.SGD(0.05, momentum=0.9), lambda: K.SGD(0.05, momentum=0.8, nesterov=True)),
-    ),
+        contracts_first=True),
     "adam": Case(
         ({"learning_rate": 0.01}, {"learning_rate": 0.01, "amsgrad": True},
          {"learning_rate": 0.01, "epsilon_hat": True, "epsilon": 1e-3},
@@ -39,7 +43,7 @@ CASES = {
          {"learning_rate": 0.01, "epsilon_hat": True, "amsgrad": True,
           "amsgrad_bias_corrected": True, "epsilon_root": 1e-4}),
         (lambda: K.Adam(0.01), lambda: K.Adam(0.01, amsgrad=True, epsilon=1e-3)),
-    ),
+        contracts_first=True),
     "adamw": Case(
         ({"learning_rate": 0.01, "weight_decay": 0.1},),
         (lambda: K.AdamW(0.01, weight_decay=0.1),),
@@ -54,8 +58,7 @@ CASES = {
         ({"learning_rate": 0.01}, {"learning_rate": 0.01, "momentum_decay": 1.0},
          {"learning_rate": 0.01, "constant_momentum": True},
          {"learning_rate": 0.01, "momentum_decay": 1.0, "float32_constants": True}),
-        (lambda: K.Nadam(0.01),),
-    ),
+        (lambda: K.Nadam(0.01),), contracts_first=True),
     "rmsprop": Case(
         ({"learning_rate": 0.01},
          {"learning_rate": 0.01, "momentum": 0.5, "centered": True},
@@ -79,15 +82,14 @@ CASES = {
          {"learning_rate": 0.05, "weight_decay": 0.1, "momentum": 0.9, "float32_momentum": True,
           "float32_decay_rate": True, "min_dim_size_to_factor": 4},
          {"learning_rate": 0.05, "momentum": 0.5, "min_dim_size_to_factor": 4}),
-        (lambda: K.Adafactor(0.05),),
-    ),
+        (lambda: K.Adafactor(0.05),), contracts_first=True),
     "ftrl": Case(
         ({"learning_rate": 0.05, "l1_regularization_strength": 0.001,
           "l2_regularization_strength": 0.01, "l2_shrinkage_regularization_strength": 0.01,
           "beta": 0.1},),
         (lambda: K.Ftrl(0.05, l1_regularization_strength=0.001, l2_regularization_strength=0.01,
                         l2_shrinkage_regularization_strength=0.01, beta=0.1),),
-    ),
+        contracts_first=True),
     "lion": Case(({"learning_rate": 0.003},), (lambda: K.Lion(0.003),)),
     "lamb": Case(
         ({"learning_rate": 0.01}, {"learning_rate": 0.01, "weight_decay": 0.05},
@@ -111,7 +113,7 @@ CASES = {
         (lambda: K.Muon(0.01, exclude_embeddings=False, rms_rate=None),
          lambda: K.Muon(0.01, exclude_embeddings=False, nesterov=False, rms_rate=None,
                         adam_lr_ratio=0.5, weight_decay=0.01, adam_weight_decay=0.02, ns_steps=6)),
-    ),
+        contracts_first=True),
     "radam": Case(
         ({"learning_rate": 0.01},
          {"learning_rate": 0.01, "epsilon_hat": False, "epsilon": 1e-3},
@@ -141,7 +143,7 @@ CASES = {
           "epsilon": 1e-3},
          {"learning_rate": 0.5, "eeta": 0.01, "weight_decay_rate": 0.1, "nesterov": True,
           "exclude_from_weight_decay": "Variable", "exclude_from_layer_adaptation": "(?!)"}),
-    ),
+        contracts_first=True),
     "adam_weight_decay": Case(
         ({"learning_rate": 0.01, "weight_decay_rate": 0.05},
          {"learning_rate": 0.01, "weight_decay_rate": 0.05, "bias_correction": False,
@@ -166,8 +168,7 @@ CASES = {
     "fromage": Case(({"learning_rate": 0.05}, {"learning_rate": 0.05, "min_norm": 0.0})),
     "noisy_sgd": Case(
         ({"learning_rate": 0.05},
-         {"learning_rate": 0.05, "eta": 0.3, "gamma": 1.0, "seed": 12345}),
-    ),
+         {"learning_rate": 0.05, "eta": 0.3, "gamma": 1.0, "seed": 12345}), contracts_first=True),
     "optimistic_gd": Case(
         ({"learning_rate": 0.05}, {"learning_rate": 0.05, "alpha": 0.5, "beta": 2.0}),
     ),
@@ -177,14 +178,18 @@ CASES = {
 def config_params(every_config_fast=False):
     """(name, config) pairs for pytest parametrization, with readable ids.
 
-    Beyond each optimizer's first config the rows are in the slow tier, unless
-    `every_config_fast` (the NumPy oracle, which is cheap, runs them all).
+    In the default tier: every config when `every_config_fast` (the NumPy oracle),
+    else the first config of the optimizers marked `contracts_first`; the rest
+    in the slow tier.
     """
     import pytest
 
+    def fast(case, i):
+        return every_config_fast or (i == 0 and case.contracts_first)
+
     return [
         pytest.param(name, cfg, id=f"{name}-{i}",
-                     marks=() if i == 0 or every_config_fast else (pytest.mark.slow,))
+                     marks=() if fast(case, i) else (pytest.mark.slow,))
         for name, case in CASES.items()
         for i, cfg in enumerate(case.configs)
     ]
