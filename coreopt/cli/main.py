@@ -29,7 +29,7 @@ import sys
 import tempfile
 
 import coreopt
-from coreopt.cli import lab, show, tour, train
+from coreopt.cli import check, lab, show, tour, train
 
 VERBOSE_ENV = "COREOPT_VERBOSE"
 EPILOG = f"""\
@@ -122,6 +122,7 @@ def parser() -> argparse.ArgumentParser:
     lab.add_parsers(sub)
     show.add_parsers(sub)
     train.add_parser(sub)
+    check.add_parser(sub)
     for command in sub.choices.values():
         _add_verbose(command, argparse.SUPPRESS)  # also after the command: coreopt list --verbose
     return p
