@@ -142,7 +142,8 @@ def test_init_and_its_aliases():
 
 
 @pytest.mark.parametrize("grid, match", [
-    ({"momentun": [0.5]}, r"'momentun'.*learning_rate, momentum, nesterov.*'momentum', 'gd'"),
+    ({"momentun": [0.5]},
+     r"'momentun'.*learning_rate, lr_inside_momentum, momentum, nesterov.*'momentum', 'gd'"),
     ({"adam": {"beta_1": [0.5]}}, r"'adam' holds a dict.*'momentum', 'gd'"),
     ({"momentum": {"beta_1": [0.5]}}, r"'momentum' has no hyperparameter 'beta_1'"),
     ({"gd": {"momentum": [0.5]}}, r"'gd' has no hyperparameter 'momentum'"),

@@ -104,8 +104,7 @@ TABLE = {
     # optax adds the decay before the trust ratio, as coreopt's Lamb (the paper's form).
     "lamb_weight_decay": C("lamb", learning_rate=0.01, beta_1=0.9, beta_2=0.999, epsilon=1e-6,
                            weight_decay=0.1),
-    "lars": C("lars", learning_rate=0.1, weight_decay=0.0, trust_coefficient=0.001,
-              momentum=0.9),
+    "lars": C("lars", learning_rate=0.1, weight_decay_rate=0.0, eeta=0.001, momentum=0.9),
     "yogi": C("yogi", learning_rate=0.01, beta_1=0.9, beta_2=0.999, epsilon=1e-3,
               initial_accumulator_value=1e-6),
     "adabelief": C("adabelief", learning_rate=0.01, beta_1=0.9, beta_2=0.999, epsilon=1e-16,
@@ -113,8 +112,9 @@ TABLE = {
     "novograd": C("novograd", learning_rate=0.01, beta_1=0.9, beta_2=0.25, epsilon=1e-6,
                   weight_decay=0.0),
     "sm3": C("sm3", learning_rate=0.1, momentum=0.9),
-    "rprop": C("rprop", learning_rate=0.01, eta_minus=0.5, eta_plus=1.2, min_step=1e-6,
-               max_step=50.0),
+    # optax 0.2.8 returns the previous step's update and does not clamp unchanged steps.
+    "rprop": C("rprop", learning_rate=0.01, eta_minus=0.5, eta_plus=1.2, min_step_size=1e-6,
+               max_step_size=50.0, clamp_unchanged=False, stale_update=True),
     # optax.adan weights the gradient difference by 1 - b2 (difference_weight) and
     # passes eps_root = 1e-8.
     "adan": C("adan", learning_rate=0.01, beta_1=0.98, beta_2=0.92, beta_3=0.99, epsilon=1e-8,

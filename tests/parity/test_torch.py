@@ -85,10 +85,10 @@ TABLE = {
     "adadelta_weight_decay": C("l2(weight_decay=0.1):adadelta", learning_rate=1.0, rho=0.9,
                                epsilon=1e-6),
     "asgd": C("asgd", learning_rate=0.01, lambd=1e-4, alpha=0.75, t0=1e6),
-    "rprop": C("rprop", learning_rate=0.01, eta_minus=0.5, eta_plus=1.2, min_step=1e-6,
-               max_step=50.0),
+    "rprop": C("rprop", learning_rate=0.01, eta_minus=0.5, eta_plus=1.2, min_step_size=1e-6,
+               max_step_size=50.0),
     "rprop_step_sizes": C("rprop", learning_rate=0.01, eta_minus=0.3, eta_plus=1.5,
-                          min_step=1e-4, max_step=0.05),
+                          min_step_size=1e-4, max_step_size=0.05),
     # torch's eps1 (None: the dtype's machine epsilon) clamps v at eps1^2 instead of being
     # added to g^2; no v comes near that clamp here, and coreopt's epsilon_1 = 1e-30 is
     # negligible.
