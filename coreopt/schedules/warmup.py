@@ -29,7 +29,22 @@ def _warmup_steps(value, after: Schedule) -> int:
     return steps
 
 
-class LinearWarmup(Schedule):
+class _Warmup(Schedule):
+    """A warmup of `after`: `climb(t, W, after(W))` before step W, `after(t)` from W on."""
+
+    def climb(self, t, w, target):
+        raise NotImplementedError
+
+    def at(self, t):
+        later = self.after.at(t)
+        if not self.warmup_steps:
+            return later
+        w = float(self.warmup_steps)
+        climb = self.climb(t, w, self.after.at(full(t, w)))
+        return tf.where(t < w, climb, later)
+
+
+class LinearWarmup(_Warmup):
     """A linear climb from `initial` to `after(warmup_steps)`, then `after`.
 
     With w = warmup_steps::
@@ -59,21 +74,15 @@ class LinearWarmup(Schedule):
         self.warmup_steps = _warmup_steps(warmup_steps, self.after)
         self.initial = _args.nonnegative("initial", initial)
 
-    def at(self, t):
-        w = float(self.warmup_steps)
-        later = self.after.at(t)
-        if not self.warmup_steps:
-            return later
-        target = self.after.at(full(t, w))
-        climb = self.initial + t / w * (target - self.initial)
-        return tf.where(t < w, climb, later)
+    def climb(self, t, w, target):
+        return self.initial + t / w * (target - self.initial)
 
     @property
     def horizon(self):
         return self.after.horizon
 
 
-class PolynomialWarmup(Schedule):
+class PolynomialWarmup(_Warmup):
     """A polynomial climb to `after(warmup_steps)`, then `after`.
 
     With w = warmup_steps::
@@ -105,14 +114,8 @@ class PolynomialWarmup(Schedule):
         self.warmup_steps = _warmup_steps(warmup_steps, self.after)
         self.power = _args.nonnegative("power", power)
 
-    def at(self, t):
-        w = float(self.warmup_steps)
-        later = self.after.at(t)
-        if not self.warmup_steps:
-            return later
-        target = self.after.at(full(t, w))
-        climb = target * tf.pow(tf.maximum(t, 1.0) / w, self.power)
-        return tf.where(t < w, climb, later)
+    def climb(self, t, w, target):
+        return target * tf.pow(tf.maximum(t, 1.0) / w, self.power)
 
     @property
     def horizon(self):
