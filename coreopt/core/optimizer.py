@@ -323,14 +323,23 @@ class Optimizer(tf.Module):
         if not hasattr(self, "_compiled_closure"):
             self._compiled_closure = tf.function(self._minimize, jit_compile=self.jit_compile,
                                                  autograph=False)
-        return self._compiled_closure(loss_fn, variables)
+        order = tuple(v.ref() for v in variables)  # a trace per order (see `_minimize`)
+        return self._compiled_closure(loss_fn, variables, [self.slot_variables(v) for v in
+                                                           variables], self.state_variables(),
+                                      order)
 
-    def _minimize(self, loss_fn, variables):
-        """The closure step, uncompiled: runs inline in the caller's graph (Keras's train_step)."""
+    def _minimize(self, loss_fn, variables, slots=None, state=None, order=None):
+        """The closure step, uncompiled: runs inline in the caller's graph (Keras's train_step).
+
+        Compiled, it is traced once per `loss_fn` and order of `variables` (`order`, their
+        refs): `loss_fn` reads the variables it captured, so a trace reused for the same
+        variables in another order would differentiate and step them by position.
+        """
+        if slots is None:
+            slots, state = [self.slot_variables(v) for v in variables], self.state_variables()
         loss, grads = closure_gradients(loss_fn, variables, self.scale_loss)
         grad_fn = closure_grad_fn(loss_fn, variables, self.scale_loss)
-        self._step(grads, variables, [self.slot_variables(v) for v in variables],
-                   self.state_variables(), grad_fn)
+        self._step(grads, variables, slots, state, grad_fn)
         return loss
 
     def scale_loss(self, loss):

@@ -148,3 +148,22 @@ def test_a_schedule_out_of_range_at_step_0_is_refused_by_name():
         coreopt.Momentum(0.1, momentum=lambda step: 1.5)
     with pytest.raises(TypeError, match="`beta_1` is a callable.*returned"):
         coreopt.Adam(beta_1=lambda step: "high")
+
+
+@pytest.mark.parametrize("name", ["adam", "sam:adam"])
+def test_minimize_steps_each_variables_own_slots_when_the_order_changes(name):
+    """One `loss_fn`, `vars` reversed every other call: each variable keeps its own moments.
+
+    The oracle is the same run with the order fixed (the result may not depend on it).
+    """
+
+    def run(reorder):
+        a = tf.Variable([1.0, -2.0], dtype=tf.float64, name="a")
+        b = tf.Variable([0.5, 3.0], dtype=tf.float64, name="b")
+        opt = coreopt.get(name)
+        loss_fn = lambda: tf.reduce_sum(a**2 + 0.1 * a**4) + tf.reduce_sum(3.0 * (b - 1.0)**2)
+        for t in range(6):
+            opt.minimize(loss_fn, [b, a] if reorder and t % 2 else [a, b])
+        return np.concatenate([a.numpy(), b.numpy(), opt.get_slot(a, "m").numpy()])
+
+    np.testing.assert_array_equal(run(reorder=True), run(reorder=False))
