@@ -36,24 +36,32 @@ def add_parser(sub):
                                     "(the main job; writes ./coreopt-out/)")
     p.add_argument("--out", default="coreopt-out", help="the folder to write (default: "
                    "./coreopt-out; replaced if it holds an earlier tour)")
+    p.add_argument("--optimizers", default=None, help="comma-separated optimizers for parts 2 "
+                   "and 3 (default: every registered one that steps vectors)")
     p.set_defaults(run=_tour)
 
 
 def _tour(args) -> int:
-    page = tour(args.out, log=print)
+    names = None if args.optimizers is None else [n.strip() for n in args.optimizers.split(",")]
+    page = tour(args.out, optimizers=names, log=print)
     print(f"\nreport: {page}")
     return 0
 
 
-def tour(out="coreopt-out", *, log=lambda *a: None) -> pathlib.Path:
+def tour(out="coreopt-out", *, optimizers=None, log=lambda *a: None) -> pathlib.Path:
     """Runs the tour into `out`; returns the path of its report.html.
 
+    `optimizers`: the registered names for the fair panels and the sensitivity
+    (default: every one that steps vectors, `coreopt.names(rank=1)`).
+
     Raises:
+        ValueError: an unknown optimizer, or one that cannot step vectors.
         FileExistsError: `out` exists and holds something other than an earlier tour.
         OSError: `out`'s folder cannot be written (both checked before any work).
     """
     from coreopt.lab.store import check_writable
 
+    names = _optimizers(optimizers)
     out = pathlib.Path(out)
     check_writable(out.parent)  # the new tour is built beside `out`, then renamed
     check_writable(out)
@@ -61,7 +69,7 @@ def tour(out="coreopt-out", *, log=lambda *a: None) -> pathlib.Path:
     out.parent.mkdir(parents=True, exist_ok=True)
     staging = pathlib.Path(tempfile.mkdtemp(prefix=f".{out.name}-", dir=out.parent))
     try:
-        _build(staging, log)
+        _build(staging, log, names)
         _swap(staging, out)
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
@@ -69,18 +77,38 @@ def tour(out="coreopt-out", *, log=lambda *a: None) -> pathlib.Path:
     return out / "report.html"
 
 
-def _build(folder, log):
+def _optimizers(names) -> tuple:
+    """The checked optimizer names (all that step vectors when `names` is None)."""
+    import coreopt
+
+    vectors = coreopt.names(rank=1)
+    if names is None:
+        return vectors
+    if not names or any(not n for n in names):
+        raise ValueError(f"--optimizers needs comma-separated names; received {names!r}.")
+    for name in names:
+        coreopt.entry(name)  # unknown: ValueError with suggestions
+        if name in coreopt.names("wrapper"):
+            raise ValueError(f"{name!r} is a wrapper; the tour compares optimizers.")
+        if name not in vectors:
+            raise ValueError(f"{name!r} cannot step the tour's vector parameters (it steps "
+                             f"ranks {coreopt.entry(name).cls.ranks}); choose others.")
+    return tuple(dict.fromkeys(names))
+
+
+def _build(folder, log, names):
     from coreopt.cli import tour_parts
     from coreopt.lab.sweeps import versions
     from coreopt.report import Report
 
     (folder / "figures").mkdir()
-    sections = [tour_parts.guide(folder, log), *tour_parts.fair(folder, log),
-                tour_parts.sensitivity(folder, log)]
+    sections = [tour_parts.guide(folder, log), *tour_parts.fair(folder, log, names),
+                tour_parts.sensitivity(folder, log, names)]
     config = {"guide": "gd, momentum, adam x lr 1e-3, 1e-2, 1e-1 on seed_quartic from x = 2, "
                        "exact rule, 2000 iterations",
+              "optimizers": ", ".join(names),
               "fair comparison": f"{', '.join(FAIR_FUNCTIONS)}, horizon {FAIR_HORIZON} steps",
-              "sensitivity": "every optimizer on seed_quartic from x = 2 at "
+              "sensitivity": "each optimizer on seed_quartic from x = 2 at "
                              f"{SENSITIVITY['rates'][2]} log-spaced learning rates in "
                              f"[{SENSITIVITY['rates'][0]:g}, {SENSITIVITY['rates'][1]:g}], "
                              f"gap rule (tol {SENSITIVITY['tol']:g}), "

@@ -58,23 +58,27 @@ def guide_figures(runs, folder) -> list:
     return made
 
 
-def fair(folder, log) -> list:
-    """Every optimizer on each of `tour.FAIR_FUNCTIONS`, rates chosen by one rule."""
+def fair(folder, log, names) -> list:
+    """The optimizers `names` on each of `tour.FAIR_FUNCTIONS`, rates chosen by one rule."""
     from coreopt.lab.fair import tune
 
-    log(f"\n2. Every optimizer on {' and '.join(tour.FAIR_FUNCTIONS)}, fairly tuned")
+    log(f"\n2. {_which(names)} on {' and '.join(tour.FAIR_FUNCTIONS)}, fairly tuned")
     sections = []
     for name in tour.FAIR_FUNCTIONS:
         f = functions.get(name)
-        choice = tune(coreopt.names(rank=1), f, f.start.tolist(), max_iters=tour.FAIR_HORIZON,
+        choice = tune(list(names), f, f.start.tolist(), max_iters=tour.FAIR_HORIZON,
                       low=1e-4, high=10.0, grid_size=64, keep_paths=True)
         runs = list(choice.runs.values())  # the very runs the rule chose, as they ran
         failed = sorted(set(choice.rates) - set(choice.runs))
         log(f"   {name}: " + ", ".join(f"{r.optimizer} {r.config['learning_rate']:.3g}"
                                        for r in runs))
         _save_results(folder / f"fair-{name}", choice)
-        sections.append(_fair_section(folder / "figures", f, runs, choice, failed))
+        sections.append(_fair_section(folder / "figures", f, runs, choice, failed, names))
     return sections
+
+
+def _which(names) -> str:
+    return "Every optimizer" if tuple(names) == coreopt.names(rank=1) else "The chosen optimizers"
 
 
 def _save_results(folder, choice):
@@ -87,7 +91,7 @@ def _save_results(folder, choice):
         r.to_json() for r in choice.runs.values()) + "\n]\n")
 
 
-def _fair_section(folder, f, runs, choice, failed) -> Section:
+def _fair_section(folder, f, runs, choice, failed, names) -> Section:
     from coreopt.lab.surface import surface
     from coreopt.plots import style
     from coreopt.plots.panels import plot_paths_panels
@@ -97,27 +101,27 @@ def _fair_section(folder, f, runs, choice, failed) -> Section:
     fig.suptitle(f"{f.name}: {tour.FAIR_HORIZON} steps from {f.start.tolist()}")
     made = [(style.save(fig, folder / f"fair-{f.name}.png"), choice.caption)]
     if f.name == tour.FAIR_FUNCTIONS[0]:
-        shown = [r for r in runs if r.optimizer in tour.ANIMATED]
+        shown = [r for r in runs if r.optimizer in tour.ANIMATED] or runs[:len(tour.ANIMATED)]
         gif = figures.draw("animation", shown, folder / f"fair-{f.name}.gif", grid=grid)
         made.append((gif, f"{', '.join(r.optimizer for r in shown)} on {f.name}, animated. "
                           + choice.caption))
-    text = ("Every registered optimizer that steps vectors (Muon, for matrices, does not) from "
-            "the same start, each at the learning rate the "
-            "rule in the caption picked for it on this very horizon; nothing is clipped.")
+    who = ("Every registered optimizer that steps vectors (Muon, for matrices, does not)"
+           if tuple(names) == coreopt.names(rank=1) else f"{', '.join(names)} (--optimizers)")
+    text = (f"{who} from the same start, each at the learning rate the rule in the caption "
+            "picked for it on this very horizon; nothing is clipped.")
     if failed:
         text += f" Every rate diverged for: {', '.join(failed)}."
     return Section(f"2. Fair comparison on {f.name}", text=text,
                    table=results_table(runs)[0], figures=made)
 
 
-def sensitivity(folder, log) -> Section:
+def sensitivity(folder, log, names) -> Section:
     """Steps to converge against the learning rate, and the stable edge, per optimizer."""
     import pandas as pd
 
     s = tour.SENSITIVITY
     rates = tour.log_rates(*s["rates"])
     stop = {"max_iters": s["max_iters"], "rule": s["rule"], "tol": s["tol"]}
-    names = coreopt.names(rank=1)  # the functions' parameters are vectors: not Muon's
     runs = lab.sweep_runs(names, "seed_quartic", {"learning_rate": rates},
                           starts=[[2.0]], out=folder / "sensitivity", **stop)
     edges = [lab.max_stable_lr(name, "seed_quartic", [2.0], **stop) for name in names]

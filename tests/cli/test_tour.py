@@ -8,6 +8,7 @@ import io
 import pandas as pd
 import pytest
 
+import coreopt
 from coreopt.cli import tour
 from coreopt.cli.main import main
 from tests.report.browser import open_report, require_chromium, save_screenshot
@@ -18,14 +19,39 @@ FIGURES = ["guide-loss.png", "guide-gd-paths.png", "guide-momentum-paths.png",
            "fair-himmelblau.png", "sensitivity.png"]
 
 
-@pytest.fixture(scope="module")
-def toured(tmp_path_factory):
-    """The tour run once through the command line: (its folder, what it printed)."""
-    out = tmp_path_factory.mktemp("tour") / "coreopt-out"
+def _run(folder, *args):
+    """The tour through the command line: (its folder, what it printed)."""
+    out = folder / "coreopt-out"
     printed = io.StringIO()
     with contextlib.redirect_stdout(printed):
-        assert main(["tour", "--out", str(out)]) == 0
+        assert main(["tour", "--out", str(out), *args]) == 0
     return out, printed.getvalue()
+
+
+@pytest.fixture(scope="module")
+def toured(tmp_path_factory):
+    """The tour run once, parts 2 and 3 on the six it animates (the full tour: slow tier)."""
+    return _run(tmp_path_factory.mktemp("tour"), "--optimizers", ",".join(tour.ANIMATED))
+
+
+@pytest.mark.slow
+def test_the_full_tour_compares_every_optimizer_that_steps_vectors(tmp_path):
+    out, printed = _run(tmp_path)
+    vectors = set(coreopt.names(rank=1))
+    for part in ("fair-rosenbrock", "fair-himmelblau", "sensitivity"):
+        assert set(pd.read_csv(out / part / "results.csv").optimizer) == vectors, part
+    assert sorted(p.name for p in (out / "figures").iterdir()) == sorted(FIGURES)
+    assert "Every registered optimizer that steps vectors" in (out / "report.md").read_text()
+
+
+@pytest.mark.parametrize("names, message", [("adam,adamm", "Did you mean 'adam'"),
+                                            ("adam,ema", "'ema' is a wrapper"),
+                                            ("adam,muon", "'muon' cannot step"),
+                                            ("adam,", "comma-separated names")])
+def test_bad_optimizers_are_refused_before_any_work(tmp_path, names, message):
+    with pytest.raises(ValueError, match=message):
+        tour.tour(tmp_path / "out", optimizers=names.split(","))
+    assert list(tmp_path.iterdir()) == []
 
 
 def test_tour_reproduces_the_guides_table(toured):

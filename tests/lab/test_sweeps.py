@@ -11,6 +11,7 @@ import coreopt
 from coreopt import functions, lab
 from coreopt.lab import execute
 from tests.lab.test_single import GuideStyleMomentum
+from tests.optimizers.cases import CASES as OPTIMIZER_CASES
 from tests.test_guide import GUIDE
 
 FIVE = ["seed_quartic", "rosenbrock", "beale", "himmelblau", "quadratic"]
@@ -24,14 +25,16 @@ def test_the_guide_grid_batched_gives_the_guide_outcomes():
     assert set(df.engine) == {"batched"}
 
 
-@pytest.mark.parametrize("function", [pytest.param(f, marks=() if f == "rosenbrock" else
-                                                   (pytest.mark.slow,)) for f in FIVE])
-def test_batched_agrees_with_one_at_a_time_for_every_optimizer(function):
-    """Every deterministic optimizer: a stochastic one (noise keyed by the variable's path)
+@pytest.mark.parametrize("function, every", [
+    ("rosenbrock", False), *(pytest.param(f, True, marks=pytest.mark.slow) for f in FIVE)])
+def test_batched_agrees_with_one_at_a_time_for_every_optimizer(function, every):
+    """Every deterministic optimizer (the default tier: one of each kind of state, the
+    optimizer suite's `contracts_first`): a stochastic one (noise keyed by the variable's path)
     draws another stream in each engine; the functions' parameters are vectors (rank 1,
     which Muon does not step)."""
     names = [n for n in coreopt.names(rank=1)
-             if not getattr(coreopt.entry(n).cls, "stochastic", False)]
+             if not getattr(coreopt.entry(n).cls, "stochastic", False)
+             and (every or OPTIMIZER_CASES[n].contracts_first)]
     kw = {"grid": {"learning_rate": [1e-2, 0.3]}, "starts": 2, "seeds": [3], "max_iters": 60,
           "rule": "step", "tol": 1e-5}
     batched = lab.sweep(names, function, **kw)
