@@ -161,7 +161,10 @@ def test_minimize_steps_each_variables_own_slots_when_the_order_changes(name):
         a = tf.Variable([1.0, -2.0], dtype=tf.float64, name="a")
         b = tf.Variable([0.5, 3.0], dtype=tf.float64, name="b")
         opt = coreopt.get(name)
-        loss_fn = lambda: tf.reduce_sum(a**2 + 0.1 * a**4) + tf.reduce_sum(3.0 * (b - 1.0)**2)
+
+        def loss_fn():
+            return tf.reduce_sum(a**2 + 0.1 * a**4) + tf.reduce_sum(3.0 * (b - 1.0)**2)
+
         for t in range(6):
             opt.minimize(loss_fn, [b, a] if reorder and t % 2 else [a, b])
         return np.concatenate([a.numpy(), b.numpy(), opt.get_slot(a, "m").numpy()])
