@@ -76,10 +76,9 @@ def minimize_in_replica(optimizer, loss_fn, variables):
 
     slots = [optimizer.slot_variables(v) for v in variables]
     state = optimizer.state_variables()
-    params = [tf.convert_to_tensor(v) for v in variables]
-    new_params, new_slots, new_state = optimizer.update(
-        [tf.cast(g, v.dtype) for g, v in zip(grads, variables)], params, read(slots),
-        read(state), grad_fn)
+    grads, params = optimizer.step_inputs(grads, variables)
+    new_params, new_slots, new_state = optimizer.update(grads, params, read(slots),
+                                                        read(state), grad_fn)
     leaves = tf.nest.flatten([variables, slots, state])
     _assign_in_replica(context, leaves, tf.nest.flatten([new_params, new_slots, new_state]))
     return loss
@@ -100,11 +99,16 @@ def _assign_each(strategy, variables, values):
         if len(local(var)) > 1:
             strategy.extended.update(var, _assign, args=(value,), group=False)
         else:
-            var.assign(local(value)[0])
+            _assign(var, local(value)[0])
 
 
 def _assign(var, value):
-    return var.assign(value)
+    return var.assign(tf.cast(value, var.dtype))
+
+
+def _write(variables, values):
+    """Assigns a nested structure of values, each rounded to its variable's dtype."""
+    tf.nest.map_structure(_assign, variables, values)
 
 
 def _check_built(optimizer, variables):
@@ -180,13 +184,11 @@ def assigning(update, jit_compile: bool = True):
                   else state_values)
         with optimizer.with_hyperparameters(hyper):
             new_params, new_slots, new_state = update(
-                [tf.cast(g, v.dtype) for g, v in zip(grads, variables)],
-                [tf.convert_to_tensor(v) for v in variables],
+                *optimizer.step_inputs(grads, variables),
                 tf.nest.map_structure(tf.convert_to_tensor, slots), values)
-        for var, value in zip(variables, new_params):
-            var.assign(value)
-        tf.nest.map_structure(lambda var, value: var.assign(value), slots, new_slots)
+        _write(variables, new_params)
+        _write(slots, new_slots)
         if write_state:
-            tf.nest.map_structure(lambda var, value: var.assign(value), state, new_state)
+            _write(state, new_state)
 
     return tf.function(step, jit_compile=jit_compile, autograph=False)

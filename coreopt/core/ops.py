@@ -14,6 +14,8 @@ import threading
 
 import tensorflow as tf
 
+from coreopt.core import precision
+
 _TRACE = threading.local()
 
 
@@ -41,8 +43,9 @@ def ema(average, value, decay) -> tf.Tensor:
 
 
 def full_like(x: tf.Tensor, value) -> tf.Tensor:
-    """A tensor shaped like `x`, of its dtype, filled with the float64 `value`."""
-    return tf.fill(tf.shape(x), like(f64(value), x))
+    """A tensor shaped like `x`, filled with the float64 `value`: of x's dtype, float32 for a
+    half-precision x (a slot's start, which the shell keeps in float32, unrounded)."""
+    return tf.fill(tf.shape(x), tf.cast(f64(value), precision.compute_dtype(x.dtype)))
 
 
 def rms(x: tf.Tensor) -> tf.Tensor:

@@ -30,8 +30,10 @@ import warnings
 
 import tensorflow as tf
 
-from coreopt.core import checks, distributed, ops
+from coreopt.core import checks, distributed, ops, precision
 from coreopt.core.spec import Spec
+
+SHELL_ARGUMENTS = (("name", None), ("jit_compile", True), ("half_in_float32", True))
 
 
 class _Slots:
@@ -54,7 +56,9 @@ class Optimizer(tf.Module):
     -> (new_x, new_slots)` works on one variable's gradient `g`, value `x` and
     slot values, with `t` the 1-based step and every numeric hyperparameter as
     a float64 tensor. The constructor takes the spec's hyperparameters (by
-    position in spec order, or by keyword), then `name=` and `jit_compile=`.
+    position in spec order, or by keyword), then `name=`, `jit_compile=` and
+    `half_in_float32=` (see `coreopt.core.precision`: float16 and bfloat16
+    variables are stepped in float32, with float32 slots, unless it is False).
 
     Example:
         >>> import coreopt, tensorflow as tf
@@ -80,15 +84,16 @@ class Optimizer(tf.Module):
             wraps = getattr(cls, "wraps", False)
             cls.__signature__ = cls.spec.signature(
                 first=("inner",) if wraps else (),
-                last=(("name", None),) if wraps else (("name", None), ("jit_compile", True)))
+                last=(("name", None),) if wraps else SHELL_ARGUMENTS)
 
-    def __init__(self, *args, name=None, jit_compile=True, **kwargs):
+    def __init__(self, *args, name=None, jit_compile=True, half_in_float32=True, **kwargs):
         values = self.spec.bind(type(self).__name__, args, kwargs)
-        self._setup(values, name, jit_compile)
+        self._setup(values, name, jit_compile, half_in_float32)
 
-    def _setup(self, values: dict, name, jit_compile):
+    def _setup(self, values: dict, name, jit_compile, half_in_float32=True):
         """Stores checked `values`; creates the state variables. Nothing is checked here."""
         super().__init__(name=name or type(self).__name__)
+        self.half_in_float32 = bool(half_in_float32)
         self._hyper, self._options = {}, {}
         for hyper in self.spec:
             value = values[hyper.name]
@@ -140,9 +145,30 @@ class Optimizer(tf.Module):
                     continue
                 base = var.name.split(":")[0]
                 with tf.name_scope(self.name):
-                    known[var.ref()] = {
-                        key: tf.Variable(value, trainable=False, name=f"{base}/{key}")
+                    known[var.ref()] = {  # from the variable: masks and routes read its name
+                        key: tf.Variable(self._in_compute_dtype(value, var), trainable=False,
+                                         name=f"{base}/{key}")
                         for key, value in self.own_slots(var).items()}
+                precision.warn_once(self, var)
+
+    def compute_dtype(self, dtype) -> tf.DType:
+        """The dtype a variable of `dtype` is stepped in, and its slots kept in: float32 for
+        float16 and bfloat16 (unless `half_in_float32=False`), else `dtype` itself."""
+        return precision.compute_dtype(dtype, self.half_in_float32)
+
+    def _in_compute_dtype(self, value, variable):
+        """A slot's initial value in the compute dtype (a half variable's slots: float32)."""
+        value, compute = tf.convert_to_tensor(value), self.compute_dtype(variable.dtype)
+        return tf.cast(value, compute) if value.dtype in (variable.dtype, compute) else value
+
+    def compute_value(self, variable) -> tf.Tensor:
+        """`variable`'s value in its compute dtype (what the update functions see)."""
+        return tf.cast(variable, self.compute_dtype(variable.dtype))
+
+    def step_inputs(self, grads, variables) -> tuple[list, list]:
+        """(gradients, parameters) as the update functions take them: the compute dtype."""
+        params = [self.compute_value(v) for v in variables]
+        return [tf.cast(g, x.dtype) for g, x in zip(grads, params)], params
 
     def own_slots(self, x) -> dict:
         """The slots this object itself creates for `x` (a wrapper: its own only)."""
@@ -323,7 +349,7 @@ class Optimizer(tf.Module):
         if not hasattr(self, "_compiled_closure"):
             self._compiled_closure = tf.function(self._minimize, jit_compile=self.jit_compile,
                                                  autograph=False)
-        order = tuple(v.ref() for v in variables)  # a trace per order (see `_minimize`)
+        order = tuple(getattr(v, "_unique_id", id(v)) for v in variables)  # see `_minimize`
         return self._compiled_closure(loss_fn, variables, [self.slot_variables(v) for v in
                                                            variables], self.state_variables(),
                                       order)
@@ -331,9 +357,9 @@ class Optimizer(tf.Module):
     def _minimize(self, loss_fn, variables, slots=None, state=None, order=None):
         """The closure step, uncompiled: runs inline in the caller's graph (Keras's train_step).
 
-        Compiled, it is traced once per `loss_fn` and order of `variables` (`order`, their
-        refs): `loss_fn` reads the variables it captured, so a trace reused for the same
-        variables in another order would differentiate and step them by position.
+        Compiled, it is traced once per `loss_fn` and order of `variables` (`order`: their
+        unique ids): `loss_fn` reads the variables it captured, so a trace reused for the
+        same variables in another order would differentiate and step them by position.
         """
         if slots is None:
             slots, state = [self.slot_variables(v) for v in variables], self.state_variables()
@@ -372,18 +398,16 @@ class Optimizer(tf.Module):
                 lambda: self._compiled_step(grads, variables, slots, state))
 
     def _hold(self, grads, variables, own_slots, state):
-        new_own, new_state = self.hold([tf.cast(g, v.dtype) for g, v in zip(grads, variables)],
+        new_own, new_state = self.hold(self.step_inputs(grads, variables)[0],
                                        read(own_slots), read(state))
         assign(own_slots, new_own)
         assign(state, new_state)
 
     def _step(self, grads, variables, slots, state, grad_fn=None):
-        params = [tf.convert_to_tensor(v) for v in variables]
-        new_params, new_slots, new_state = self.update(
-            [tf.cast(g, v.dtype) for g, v in zip(grads, variables)], params, read(slots),
-            read(state), grad_fn)
-        for var, value in zip(variables, new_params):
-            var.assign(value)
+        grads, params = self.step_inputs(grads, variables)
+        new_params, new_slots, new_state = self.update(grads, params, read(slots), read(state),
+                                                       grad_fn)
+        assign(variables, new_params)
         assign(slots, new_slots)
         assign(state, new_state)
 
@@ -408,7 +432,9 @@ class Optimizer(tf.Module):
         return self.registry_name or type(self).__name__
 
     def __repr__(self):
-        body = ", ".join(f"{k}={v!r}" for k, v in self.own_config().items())
+        config = {**self.own_config(), **({} if self.half_in_float32 or getattr(
+            self, "wraps", False) else {"half_in_float32": False})}
+        body = ", ".join(f"{k}={v!r}" for k, v in config.items())
         return f"{type(self).__name__}({body})"
 
 
@@ -468,8 +494,10 @@ def read(tree):
 
 
 def assign(variables, values):
-    """Assigns a nested structure of values to the same structure of variables."""
-    tf.nest.map_structure(lambda var, value: var.assign(value), variables, values)
+    """Assigns a nested structure of values to the same structure of variables (each value
+    rounded to its variable's dtype: a float16 parameter stepped in float32)."""
+    tf.nest.map_structure(lambda var, value: var.assign(tf.cast(value, var.dtype)),
+                          variables, values)
 
 
 def unwrap(variable):

@@ -31,6 +31,9 @@ def config_of(optimizer) -> dict:
         raise TypeError(f"{type(optimizer).__name__} is not registered, so its config cannot "
                         "be rebuilt; register it with coreopt.register.")
     config = {k: _value(k, optimizer, v) for k, v in optimizer.own_config().items()}
+    wraps = getattr(optimizer, "wraps", False)
+    if not wraps and not optimizer.half_in_float32:  # a wrapper takes its inner's
+        config["half_in_float32"] = False
     out = {"optimizer": name, "config": config}
     if getattr(optimizer, "wraps", False):  # a Route may have no default: "inner" is None
         out["inner"] = None if optimizer.inner is None else config_of(optimizer.inner)

@@ -46,7 +46,7 @@ from __future__ import annotations
 import tensorflow as tf
 
 from coreopt.core import ops
-from coreopt.core.optimizer import Optimizer
+from coreopt.core.optimizer import SHELL_ARGUMENTS, Optimizer
 from coreopt.core.registry import register
 from coreopt.core.selectors import compile_pattern, variable_path
 from coreopt.core.spec import Spec, numeric, option
@@ -105,10 +105,10 @@ class AdamWeightDecay(Optimizer):
         option("exclude_from_weight_decay", "", doc="regex: these do not, unless included"),
     )
 
-    def __init__(self, *args, name=None, jit_compile=True, **kwargs):
+    def __init__(self, *args, name=None, jit_compile=True, half_in_float32=True, **kwargs):
         values = self.spec.bind(type(self).__name__, args, kwargs)
         patterns = {k: compile_pattern(k, values[k]) for k in PATTERNS if values[k]}
-        self._setup(values, name, jit_compile)
+        self._setup(values, name, jit_compile, half_in_float32)
         self._patterns = patterns
 
     def init_slots(self, x):
@@ -135,5 +135,4 @@ class AdamWeightDecay(Optimizer):
         return super().update(grads, params, slots, state, grad_fn)
 
 
-AdamWeightDecay.__signature__ = AdamWeightDecay.spec.signature(
-    last=(("name", None), ("jit_compile", True)))
+AdamWeightDecay.__signature__ = AdamWeightDecay.spec.signature(last=SHELL_ARGUMENTS)

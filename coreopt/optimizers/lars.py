@@ -47,7 +47,7 @@ from __future__ import annotations
 import tensorflow as tf
 
 from coreopt.core import ops
-from coreopt.core.optimizer import Optimizer
+from coreopt.core.optimizer import SHELL_ARGUMENTS, Optimizer
 from coreopt.core.registry import register
 from coreopt.core.selectors import compile_pattern, variable_path
 from coreopt.core.spec import Spec, numeric, option
@@ -116,13 +116,13 @@ class LARS(Optimizer):
         option("exclude_from_layer_adaptation", "", doc="regex: these take trust ratio 1"),
     )
 
-    def __init__(self, *args, name=None, jit_compile=True, **kwargs):
+    def __init__(self, *args, name=None, jit_compile=True, half_in_float32=True, **kwargs):
         values = self.spec.bind(type(self).__name__, args, kwargs)
         decay, adaptation = (compile_pattern(k, values[k]) if values[k] else None
                              for k in ("exclude_from_weight_decay",
                                        "exclude_from_layer_adaptation"))
         patterns = {"decay_mask": decay, "adaptation_mask": adaptation or decay}
-        self._setup(values, name, jit_compile)
+        self._setup(values, name, jit_compile, half_in_float32)
         self._patterns = {k: p for k, p in patterns.items() if p is not None}
 
     def init_slots(self, x):
@@ -133,4 +133,4 @@ class LARS(Optimizer):
         return {"momentum": tf.zeros_like(x), **masks}
 
 
-LARS.__signature__ = LARS.spec.signature(last=(("name", None), ("jit_compile", True)))
+LARS.__signature__ = LARS.spec.signature(last=SHELL_ARGUMENTS)

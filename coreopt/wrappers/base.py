@@ -59,7 +59,7 @@ class Wrapper(Optimizer):
                 f"{type(inner).__name__}.")
         values = self.spec.bind(type(self).__name__, args, kwargs)
         self.inner = inner
-        self._setup(values, name, inner.jit_compile)
+        self._setup(values, name, inner.jit_compile, inner.half_in_float32)
 
     # --------------------------------------------------------------- state
     def init_slots_own(self, x) -> dict:

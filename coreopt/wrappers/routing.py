@@ -102,7 +102,8 @@ class Route(Wrapper):
         rules_.check_groups(groups, (Optimizer.scale_loss, Wrapper.scale_loss, Route.scale_loss))
         self.inner, self.groups, self._keyed = inner, groups, keyed
         self._table = _Table({k: sel for k, (sel, _) in parsed.items()})
-        self._setup({}, name, all(opt.jit_compile for opt in groups.values()))
+        self._setup({}, name, all(opt.jit_compile for opt in groups.values()),
+                    all(opt.half_in_float32 for opt in groups.values()))
 
     # -------------------------------------------------------------- routing
     def label_of(self, x) -> str:

@@ -64,7 +64,7 @@ def test_every_class_derives_its_interface_from_its_spec(name):
     entry = coreopt.entry(name)
     spec = entry.spec
     params = inspect.signature(entry.cls).parameters
-    outside = ("inner", "name", "jit_compile", *entry.cls.extra_arguments)
+    outside = ("inner", "name", "jit_compile", "half_in_float32", *entry.cls.extra_arguments)
     assert [p for p in params if p not in outside] == list(spec.names())
     opt = coreopt.get(name if not entry.wrapper else f"{name}:gd")
     own = {k: v for k, v in opt.own_config().items() if k not in entry.cls.extra_arguments}
