@@ -22,8 +22,11 @@ def named_variables(dtype=tf.float32):
 
 
 def test_unsupported_class_is_named():
-    with pytest.raises(TypeError, match="ScheduleFreeAdamW"):
-        from_keras(keras.optimizers.ScheduleFreeAdamW())
+    class OwnAdam(keras.optimizers.Adam):
+        pass
+
+    with pytest.raises(TypeError, match="OwnAdam"):
+        from_keras(OwnAdam())
 
 
 def test_wrappers_in_keras_order():

@@ -134,6 +134,15 @@ def _muon(k, lr):
         exclude="|".join(patterns))
 
 
+def _schedule_free_adamw(k, lr):
+    """Keras's ScheduleFreeAdamW: uniform averaging (c_t = 1 / t), the paper's warmup, x_t
+    recovered with the updated z (its `momentum_old = momentum.value` reads the variable after
+    `assign_sub`); its TF backend rounds beta_1, beta_2 and epsilon to float32 (`ops.cast`)."""
+    return o.ScheduleFreeAdamW(lr, _float32(k.beta_1), _float32(k.beta_2), _float32(k.epsilon),
+                               warmup_steps=float(k.warmup_steps), weight_lr_power=0.0,
+                               x_from_new_z=True)
+
+
 _CONVERTERS = {
     "SGD": _sgd,
     "Adam": _adam,
@@ -152,6 +161,8 @@ _CONVERTERS = {
     "Lamb": lambda k, lr: o.Lamb(lr, k.beta_1, k.beta_2, k.epsilon,
                                  float32_correction_betas=True),
     "Muon": _muon,  # a Route; its weight decays are inside (`_wrap` adds none)
+    # Keras decays y (the variable) before the step, z not: the DecoupledWeightDecay of `_wrap`.
+    "ScheduleFreeAdamW": _schedule_free_adamw,
 }
 
 
@@ -161,10 +172,11 @@ def from_keras(keras_optimizer):
     Args:
         keras_optimizer: an instance of one of the Keras 3 classes SGD, RMSprop,
             Adam, AdamW, Adadelta, Adagrad, Adamax, Adafactor, Nadam, Ftrl,
-            Lion, Lamb, Muon, or a `LossScaleOptimizer` around one. Its configuration
-            is converted; its state (slots, iterations, loss scale) is not. Muon
-            becomes a `coreopt.Route` (see `coreopt.optimizers.muon.with_adamw`):
-            Muon on the matrices Keras orthogonalizes, Adam on the rest.
+            Lion, Lamb, Muon, ScheduleFreeAdamW, or a `LossScaleOptimizer` around
+            one. Its configuration is converted; its state (slots, iterations,
+            loss scale) is not. Muon becomes a `coreopt.Route` (see
+            `coreopt.optimizers.muon.with_adamw`): Muon on the matrices Keras
+            orthogonalizes, Adam on the rest.
 
     Returns:
         A coreopt optimizer, inside the wrappers the Keras options ask for (see

@@ -32,10 +32,13 @@ from coreopt.optimizers.sm3 import SM3
 from coreopt.optimizers.fromage import Fromage
 from coreopt.optimizers.noisy_sgd import NoisySGD
 from coreopt.optimizers.optimistic_gd import OptimisticGD
+from coreopt.optimizers.schedule_free import ScheduleFreeSGD
+from coreopt.optimizers.schedule_free_adamw import ScheduleFreeAdamW
+from coreopt.optimizers.prodigy import Prodigy
 
 __all__ = [
     "ASGD", "AdaBelief", "Adadelta", "Adafactor", "Adagrad", "Adam", "AdamW", "AdamWeightDecay",
     "Adamax", "Adan", "Fromage", "Ftrl", "GradientDescent", "LARS", "Lamb", "Lion", "Momentum",
-    "Muon", "Nadam", "NoisySGD", "NovoGrad", "OptimisticGD", "RAdam", "RMSprop", "Rprop", "SM3",
-    "Yogi",
+    "Muon", "Nadam", "NoisySGD", "NovoGrad", "OptimisticGD", "Prodigy", "RAdam", "RMSprop",
+    "Rprop", "SM3", "ScheduleFreeAdamW", "ScheduleFreeSGD", "Yogi",
 ]

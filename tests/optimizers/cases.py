@@ -172,6 +172,26 @@ CASES = {
     "optimistic_gd": Case(
         ({"learning_rate": 0.05}, {"learning_rate": 0.05, "alpha": 0.5, "beta": 2.0}),
     ),
+    # schedule_form="optax" with a warmup does not move on its first step (the None-gradient
+    # contract needs a move): the parity table and test_reference.py cover it.
+    "schedule_free_sgd": Case(
+        ({"learning_rate": 0.1},
+         {"learning_rate": 0.1, "beta_1": 0.8, "weight_decay": 0.01, "warmup_steps": 5.0,
+          "weight_lr_power": 1.0})),
+    # Keras's is uniform averaging (from_keras: weight_lr_power=0) with float32-rounded betas.
+    "schedule_free_adamw": Case(
+        ({"learning_rate": 0.01},
+         {"learning_rate": 0.01, "beta_1": 0.95, "beta_2": 0.99, "epsilon": 1e-3,
+          "weight_decay": 0.05, "warmup_steps": 10.0, "weight_lr_power": 0.0}),
+        (lambda: K.ScheduleFreeAdamW(0.01),
+         lambda: K.ScheduleFreeAdamW(0.01, beta_1=0.8, beta_2=0.99, epsilon=1e-3,
+                                     warmup_steps=10)),
+    ),
+    "prodigy": Case(
+        ({"learning_rate": 1.0},
+         {"learning_rate": 0.5, "beta_3": 0.9, "d0": 1e-3, "d_coef": 0.8, "weight_decay": 0.01,
+          "bias_correction": False, "safeguard_warmup": True, "state_dtype": "variable"}),
+    ),
 }
 
 

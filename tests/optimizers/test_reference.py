@@ -39,12 +39,12 @@ def run(name, grads, x0, steps=None, **hp):
 # --- the registry and the base class -------------------------------------------------------------
 
 
-def test_registry_has_all_27_keys():
+def test_registry_has_all_30_keys():
     assert set(REFERENCES) == {
         "gd", "momentum", "adam", "adamw", "adamax", "nadam", "rmsprop", "adagrad", "adadelta",
         "adafactor", "ftrl", "lion", "lamb", "muon", "radam", "adabelief", "yogi", "adan",
         "novograd", "lars", "adam_weight_decay", "rprop", "asgd", "sm3", "fromage", "noisy_sgd",
-        "optimistic_gd",
+        "optimistic_gd", "schedule_free_sgd", "schedule_free_adamw", "prodigy",
     }
 
 
@@ -71,7 +71,9 @@ def test_step_is_pure_and_keeps_shapes(name):
 
 
 # Global-norm clipping couples the variables of one step; without it the state is per variable.
-PER_VARIABLE = {"adam_weight_decay": {"gradient_clip_norm": 0.0}}
+PER_VARIABLE = {"adam_weight_decay": {"gradient_clip_norm": 0.0},
+                # Prodigy's d is shared; with d_coef = 0 it stays d0 and nothing else couples.
+                "prodigy": {"d_coef": 0.0}}
 
 
 @pytest.mark.parametrize("name", sorted(REFERENCES))
@@ -1076,6 +1078,90 @@ def test_optimistic_gd_converges_on_the_bilinear_game_where_gd_spirals_out():
 
 
 # --- wrappers ------------------------------------------------------------------------------------
+
+
+def test_schedule_free_with_beta_1_one_and_uniform_weights_is_the_average_of_sgd_iterates():
+    lr, steps = 0.1, 6
+    x = run("schedule_free_sgd", [G] * steps, X0, learning_rate=lr, beta_1=1.0,
+            weight_lr_power=0.0)
+    # z_{k+1} = x0 - k lr G;  x_{T+1} = mean of z_2..z_{T+1} = x0 - lr G (T + 1) / 2
+    close(x, X0 - lr * G * (steps + 1) / 2)
+
+
+def test_schedule_free_weights_are_the_squared_warmup_rates_and_y_interpolates():
+    opt = REFERENCES["schedule_free_sgd"](learning_rate=0.3, warmup_steps=4.0, beta_1=0.75)
+    g1, g2 = G, 2 * G
+    (y1,) = opt.step([g1], [X0])
+    assert opt.c == 1.0 and opt.gamma == pytest.approx(0.075)
+    (y2,) = opt.step([g2], [y1])
+    assert opt.c == pytest.approx(4 / 5)  # gamma = lr/4, lr/2: c_3 = (1/2)^2 / (1/4^2 + 1/2^2)
+    z2, z3 = X0 - 0.075 * g1, X0 - 0.075 * g1 - 0.15 * g2
+    x3 = 0.2 * z2 + 0.8 * z3
+    close(y1, z2)
+    close(y2, 0.25 * z3 + 0.75 * x3)
+
+
+def test_schedule_free_optax_form_first_step_stays_and_weights_read_one_step_ahead():
+    opt = REFERENCES["schedule_free_sgd"](learning_rate=0.2, warmup_steps=10.0,
+                                          schedule_form="optax")
+    (y1,) = opt.step([G], [X0])
+    close(y1, X0)
+    assert opt.gamma == 0.0 and opt.c == 1.0
+    opt.step([G], [y1])
+    assert opt.gamma == pytest.approx(0.02)
+    assert opt.c == pytest.approx(0.04**2 / (0.02**2 + 0.04**2))
+
+
+def test_schedule_free_float32_warmup_rounds_the_rate_as_xla_does():
+    opt = REFERENCES["schedule_free_sgd"](learning_rate=0.1, warmup_steps=10.0,
+                                          float32_warmup=True, schedule_form="optax")
+    # optax.warmup_constant_schedule(0, 0.1, 10) under jax.jit: 0.010000002570450306 at count 1
+    assert opt._warm(0.1, 1) == 0.010000002570450306
+    assert opt._warm(0.1, 12) == float(np.float32(0.1))
+
+
+def test_schedule_free_keras_recovery_takes_x_from_the_new_z():
+    # Keras 3.15, beta_1 = 0.5, lr 0.1, g = 1: y = 0.9, then 0.85 (the paper: 0.825)
+    kw = {"learning_rate": 0.1, "beta_1": 0.5, "weight_lr_power": 0.0, "epsilon": 0.0}
+    one = np.array(1.0)
+    close(run("schedule_free_adamw", [one, one], one, **kw), 0.825)
+    close(run("schedule_free_adamw", [one, one], one, x_from_new_z=True, **kw), 0.85)
+
+
+def test_schedule_free_adamw_first_step_is_lr_times_the_normalized_gradient():
+    x = run("schedule_free_adamw", [G], X0, learning_rate=0.1, epsilon=1e-3, weight_decay=0.5)
+    close(x, X0 - 0.1 * (G / (np.abs(G) + 1e-3) + 0.5 * X0))
+
+
+def test_prodigy_first_step_has_d0_and_the_second_estimates_d_by_hand():
+    lr, d0, b1, b2, b3, eps = 1.0, 1e-6, 0.9, 0.999, 0.5, 1e-8
+    opt = REFERENCES["prodigy"](learning_rate=lr, d0=d0, beta_3=b3)
+    g1, x0 = np.array([2.0, -1.0]), np.array([1.0, 1.0])
+    (x1,) = opt.step([g1], [x0])
+    dlr1 = d0 * math.sqrt(1 - b2) / (1 - b1)
+    close(x1, x0 - dlr1 * (1 - b1) * d0 * g1 / (math.sqrt(1 - b2) * d0 * np.abs(g1) + d0 * eps))
+    assert opt.d == d0 and opt.r == 0.0
+    g2 = np.array([1.0, 1.0])
+    opt.step([g2], [x1])
+    dlr2 = d0 * math.sqrt(1 - b2**2) / (1 - b1**2)
+    s = b3 * dlr1 * d0 * g1 / d0 + dlr2 * d0 * g2 / d0
+    r = dlr2 * float(g2 @ (x0 - x1))
+    assert opt.r == pytest.approx(r, rel=1e-12)
+    assert opt.d == pytest.approx(max(d0, r / np.abs(s).sum()), rel=1e-12)
+    for _ in range(60):  # on |x|^2 / 2 from x0, d grows towards the distance to 0
+        (x1,) = opt.step([x1], [x1])
+    assert 100 * d0 < opt.d < 2 * np.linalg.norm(x0)
+
+
+def test_prodigy_d_is_shared_by_all_variables():
+    both = REFERENCES["prodigy"](d0=1e-3)
+    alone = REFERENCES["prodigy"](d0=1e-3)
+    x_a, x_b = X0.copy(), np.array([1.0, -2.0])
+    for k in range(3):
+        a, b = both.step([G * (k + 1), np.array([0.5, 0.5])], [x_a, x_b])
+        (ea,) = alone.step([G * (k + 1)], [x_a])
+        x_a, x_b = a, b
+    assert both.d != alone.d
 
 
 def test_clip_by_value():

@@ -41,6 +41,7 @@ ADAFACTOR = {"beta_2_decay": -0.8, "epsilon_1": 1e-30, "epsilon_2": 1e-3, "clip_
 # (a rule's optimizer): a config dict could not be hashed into the loader's run cache.
 OPTAX_MUON = coreopt.Muon(0.01, 0.95, 1e-8, momentum_form="debiased_ema", ns_dtype="variable",
                           scale="optax")
+SCHEDULE_FREE = {"schedule_form": "optax", "float32_warmup": True}
 
 TABLE = {
     "sgd": C("gd", learning_rate=0.05),
@@ -123,7 +124,12 @@ TABLE = {
     "noisy_sgd": Missing("coreopt has no noisy_sgd yet (and its noise is JAX's threefry "
                          "random stream for key 0, which TensorFlow does not reproduce)"),
     "optimistic_gradient_descent": C("optimistic_gd", learning_rate=0.05, alpha=1.0, beta=1.0),
-    "polyak_sgd": C("polyak_sgd", max_learning_rate=0.1, scaling=1.0, f_min=-8.0),
+    # optax.polyak_sgd's step reads the loss value f(x) (optax_runs.NEEDS_VALUE), which no
+    # coreopt entry point hands an optimizer: `update(grads, params, slots, state, grad_fn)`
+    # gets grad_fn(params) -> gradients only (minimize, the lab, this loader's runner).
+    "polyak_sgd": Missing("coreopt's step protocol passes no loss value: update() receives "
+                          "the gradients and grad_fn(params) -> gradients, never f(x), which "
+                          "polyak_sgd's step size (f(x) - f_min) / ||g||^2 needs"),
     # Lion's direction is sign(beta_1 m + (1 - beta_1) g): sign(g) with beta_1 = 0.
     "sign_sgd": C("lion", learning_rate=0.01, beta_1=0.0),
     # ...and with beta_1 = beta_2 = beta it is the sign of optax's (undebiased) EMA.
@@ -132,9 +138,15 @@ TABLE = {
     # constant momentum) on the rest, both with eps 1e-8 (see coreopt/optimizers/muon.py).
     "muon": C("route:nadam", learning_rate=0.01, **CONSTANT_MOMENTUM, **ADAM,
               **{"route.rules": ((2, OPTAX_MUON),)}),
-    "prodigy": C("prodigy", learning_rate=1.0),
-    "schedule_free_adamw": C("schedule_free_adamw", learning_rate=0.01, warmup_steps=10),
-    "schedule_free_sgd": C("schedule_free_sgd", learning_rate=0.1, warmup_steps=10),
+    # optax keeps d, r and their sums in the parameters' dtype (float32 runs: float32).
+    "prodigy": C("prodigy", learning_rate=1.0, state_dtype="variable"),
+    # optax's warmup: the step reads its schedule at the 0-based count, the weight at the
+    # 1-based one; the schedule's value is float32 (even with 64-bit JAX), each multiply-add
+    # fused by XLA (see coreopt/optimizers/schedule_free.py).
+    "schedule_free_adamw": C("schedule_free_adamw", learning_rate=0.01, warmup_steps=10,
+                             **SCHEDULE_FREE),
+    "schedule_free_sgd": C("schedule_free_sgd", learning_rate=0.1, warmup_steps=10,
+                           **SCHEDULE_FREE),
 }
 
 
