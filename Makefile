@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test test-slow test-all lint browser bench-step bench-lab bench-train bench-startup references
+.PHONY: run test test-slow test-all lint browser bench-step bench-lab bench-train bench-startup references test-compat
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -67,6 +67,20 @@ bench-train: $(STAMP)  ## one training epoch of the digits MLP, coreopt's Adam a
 
 bench-startup: $(STAMP)  ## start-up of the command line: --help, list and run (time, memory, stderr)
 	$(BIN)/python benchmarks/startup.py
+
+# The torch.optim and optax adapters (coreopt.compat.from_torch, from_optax) against the
+# libraries themselves, in a venv of their own: the default one has neither torch nor JAX.
+COMPAT_VENV := .venv-compat
+
+$(COMPAT_VENV)/.installed: pyproject.toml
+	$(PYTHON) -m venv $(COMPAT_VENV)
+	$(COMPAT_VENV)/bin/python -m pip install --quiet --upgrade pip
+	$(COMPAT_VENV)/bin/python -m pip install --quiet -e ".[dev,torch,jax]"
+	touch $@
+
+test-compat: $(COMPAT_VENV)/.installed  ## the torch and optax adapters, with torch and optax installed
+	$(COMPAT_VENV)/bin/python -m pytest -p no:randomly -p no:xdist -q tests/compat \
+	  --doctest-modules coreopt/compat
 
 references:  ## regenerates references/data/ with torch.optim and optax, each in its own venv
 	bash references/regenerate.sh

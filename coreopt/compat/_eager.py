@@ -10,6 +10,12 @@ them in any order, but must list the same ones.
 It runs eagerly only: inside `tf.function` there are no values to copy, so a
 call there raises instead of tracing something that would step once.
 
+Where coreopt's own optimizers skip a `None` gradient with a warning, the
+adapters refuse it: the library would step the other parameters only (torch
+skips a parameter without `.grad`; an optax state covers every parameter), so
+the reference would silently follow another trajectory. Gradients are cast to
+their variable's dtype, and `tf.IndexedSlices` are densified, as coreopt does.
+
 Example:
     >>> from coreopt.compat._eager import EagerAdapter
     >>> EagerAdapter.library
@@ -50,6 +56,10 @@ class EagerAdapter:
     def apply_gradients(self, grads, variables=None, **extra):
         """Applies one step: `apply_gradients(grads, vars)` or `(zip(grads, vars))`.
 
+        Every call must pass the first call's variables, in any order, each with
+        a gradient (cast to its dtype); keyword arguments go to the library's
+        step where the subclass accepts them (`from_optax`'s extra arguments).
+
         Raises (before any variable changes):
             RuntimeError: inside `tf.function` (the step is eager, through NumPy).
             ValueError: mismatched lengths or shapes, a variable listed twice, a
@@ -69,7 +79,7 @@ class EagerAdapter:
         else:
             order = self._positions(variables)
         ordered = [variables[i] for i in order]
-        values = [v.numpy() for v in ordered]
+        values = [np.array(v.numpy()) for v in ordered]  # 0-d arrays, not scalars
         grads = [grads[i] for i in order]
         if self._refs is None:
             self._build(values)
@@ -170,7 +180,7 @@ def _gradient(grad, var, library: str) -> np.ndarray:
     if grad.shape != var.shape:
         raise ValueError(f"gradient for {var.name} has shape {grad.shape}; the variable has "
                          f"shape {var.shape}.")
-    return tf.cast(grad, var.dtype).numpy()
+    return np.array(tf.cast(grad, var.dtype).numpy())
 
 
 def _checked(value, var, library: str) -> np.ndarray:

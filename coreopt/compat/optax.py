@@ -21,13 +21,13 @@ Example:
     >>> import pytest; optax = pytest.importorskip("optax")
     >>> import tensorflow as tf
     >>> from coreopt.compat import from_optax
-    >>> opt = from_optax(optax.sgd(0.1), name="optax.sgd(0.1)")
+    >>> opt = from_optax(optax.sgd(0.5), name="optax.sgd(0.5)")
     >>> opt
-    OptaxOptimizer(name='optax.sgd(0.1)', jit=True)
+    OptaxOptimizer(name='optax.sgd(0.5)', jit=True)
     >>> x = tf.Variable([1.0, 2.0])
-    >>> opt.apply_gradients([tf.constant([10.0, -10.0])], [x])
+    >>> opt.apply_gradients([tf.constant([1.0, -2.0])], [x])
     >>> x.numpy()
-    array([0., 3.], dtype=float32)
+    array([0.5, 3. ], dtype=float32)
 
 Install with `pip install jax jaxlib optax` or `pip install "coreopt[jax]"`.
 
@@ -136,8 +136,8 @@ class OptaxOptimizer(EagerAdapter):
 
     def _build(self, values):
         jax, optax = _import_optax()
-        if any(v.dtype == np.float64 for v in values) and not jax.config.jax_enable_x64:
-            jax.config.update("jax_enable_x64", True)  # process-wide: see the Notes
+        if any(v.dtype == np.float64 for v in values):
+            jax.config.update("jax_enable_x64", True)  # process-wide (see the Notes); idempotent
         tx = optax.with_extra_args_support(self.transformation)
 
         def update(params, grads, state, **extra):

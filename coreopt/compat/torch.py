@@ -21,13 +21,13 @@ Example:
     >>> import pytest; torch = pytest.importorskip("torch")
     >>> import tensorflow as tf
     >>> from coreopt.compat import from_torch
-    >>> opt = from_torch(torch.optim.SGD, lr=0.1)
+    >>> opt = from_torch(torch.optim.SGD, lr=0.5)
     >>> opt
-    TorchOptimizer(torch.optim.SGD, lr=0.1)
+    TorchOptimizer(torch.optim.SGD, lr=0.5)
     >>> x = tf.Variable([1.0, 2.0])
-    >>> opt.apply_gradients([tf.constant([10.0, -10.0])], [x])
+    >>> opt.apply_gradients([tf.constant([1.0, -2.0])], [x])
     >>> x.numpy()
-    array([0., 3.], dtype=float32)
+    array([0.5, 3. ], dtype=float32)
 
 Install torch with `pip install torch==2.13.0` (the CPU build where the
 package index offers it, as on coreopt's CI machines) or `pip install
