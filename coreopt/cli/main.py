@@ -8,6 +8,8 @@
     coreopt plot         one figure from results (paths, curves, sensitivity, heatmap, ...)
     coreopt report       an HTML and Markdown report of a results directory
     coreopt train        train the Core-API MLP with several optimizers, compare them
+    coreopt check        the report card of anybody's optimizer class or factory
+    coreopt verify       anybody's optimizer against a reference, and which convention it matches
 
 Bad input ends the command with exit status 2 and one line naming the problem.
 
@@ -29,7 +31,7 @@ import sys
 import tempfile
 
 import coreopt
-from coreopt.cli import check, lab, show, tour, train
+from coreopt.cli import check, lab, show, tour, train, verify
 
 VERBOSE_ENV = "COREOPT_VERBOSE"
 EPILOG = f"""\
@@ -123,6 +125,7 @@ def parser() -> argparse.ArgumentParser:
     show.add_parsers(sub)
     train.add_parser(sub)
     check.add_parser(sub)
+    verify.add_parser(sub)
     for command in sub.choices.values():
         _add_verbose(command, argparse.SUPPRESS)  # also after the command: coreopt list --verbose
     return p

@@ -19,8 +19,14 @@ plain sentence, and its numbers:
 
 `assert_conforms(x)` raises `AssertionError` with the failing sentences; the
 `Card` saves to JSON and shows as a table, Markdown or HTML. `coreopt check
-MODULE:NAME` is the command line's form. `Card`, `Result` and the verdicts
-load without TensorFlow; `check` imports it on first use.
+MODULE:NAME` is the command line's form.
+
+`verify(candidate, reference)` runs both on the same problem and gradients
+and returns a `Diff` (the relative error per step, where it first exceeds the
+tolerance, and which convention option explains it); `assert_matches` raises
+`AssertionError` with its sentence; `coreopt verify MODULE:NAME --against SPEC`.
+`Card`, `Result`, `Diff` and the verdicts load without TensorFlow; `check` and
+`verify` import it on first use.
 
 Example:
     >>> import coreopt.testing
@@ -32,10 +38,11 @@ Example:
 from coreopt.testing.card import FAIL, NA, PASS, TITLES, Card, Result
 
 _LAZY = {"check": "runner", "assert_conforms": "runner", "CHECKS": "runner",
-         "split_cpus": "checks_distribute", "load": "loader"}
+         "split_cpus": "checks_distribute", "load": "loader",
+         "verify": "verification", "assert_matches": "verification", "Diff": "diff"}
 
-__all__ = ["CHECKS", "FAIL", "NA", "PASS", "TITLES", "Card", "Result", "assert_conforms",
-           "check", "load", "split_cpus"]
+__all__ = ["CHECKS", "FAIL", "NA", "PASS", "TITLES", "Card", "Diff", "Result",
+           "assert_conforms", "assert_matches", "check", "load", "split_cpus", "verify"]
 
 
 def __getattr__(name):

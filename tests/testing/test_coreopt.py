@@ -18,6 +18,7 @@ from coreopt.testing import FAIL, NA, check
 BY_DESIGN = {
     "clip_by_global_norm": {"per_variable_state": "one joint norm"},
     "adam_weight_decay": {"per_variable_state": "one joint norm"},  # gradient_clip_norm=1
+    "prodigy": {"per_variable_state": "one d from all the variables"},
     "sam": {"per_variable_state": "joint gradient", "none_gradient": "takes the loss",
             "indexed_slices": "takes the loss", "nonfinite_gradient": "takes the loss",
             "mirrored": "takes the loss"},
@@ -61,14 +62,6 @@ KNOWN = {
                         "a NaN gradient is held without a sign (x unchanged at that call), "
                         "reaches x at the next applied step, and stays in Adam's moments: x "
                         "reset to its earlier values turns NaN again"),
-    "loss_scale:adam": ("dtypes", "Adam on float16 variables steps to +-inf once 0.001 g^2 "
-                                  "underflows (|g| below ~0.03); LossScale divides these "
-                                  "gradients by its scale, 32768"),
-    "sam:adam": ("order_independence",
-                 "`Optimizer.minimize` keys the slots by list position when `vars` changes "
-                 "order between calls (its compiled closure step looks the slots up when "
-                 "traced, and the trace is reused for another order); `apply_gradients` "
-                 "passes them explicitly and is right"),
 }
 
 

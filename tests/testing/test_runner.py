@@ -145,7 +145,7 @@ def test_steps_too_small_for_half_precision_are_not_a_fail():
     result = _one(lambda: toys.PlainGD(1e-7), "dtypes", dtypes=["bfloat16", "float64"])
     assert result.verdict == PASS, result.sentence
     assert result.evidence["bfloat16"]["below_resolution"] is True
-    assert "bfloat16 stay put" in result.sentence
+    assert "but bfloat16, which stay put" in result.sentence
 
 
 def test_mirrored_is_not_applicable_with_one_logical_cpu():

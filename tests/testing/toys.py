@@ -173,3 +173,104 @@ def make_broken():
 def make_plain(learning_rate=0.1):
     """A factory of PlainGD."""
     return PlainGD(learning_rate)
+
+
+class _Moments(tf.Module):
+    """Adam's moments per variable (by name), made on the first call; `verify()`'s toys."""
+
+    def __init__(self, learning_rate=1e-3, beta_1=0.9, beta_2=0.999, epsilon=1e-7):
+        self.learning_rate, self.beta_1, self.beta_2 = learning_rate, beta_1, beta_2
+        self.epsilon, self.t = epsilon, 0
+        self.m, self.v = {}, {}
+
+    def moments(self, g, var):
+        """The updated (m, v) variables of `var`."""
+        key = var.name.split(":")[0]
+        if key not in self.m:
+            self.m[key] = tf.Variable(tf.zeros_like(var), trainable=False)
+            self.v[key] = tf.Variable(tf.zeros_like(var), trainable=False)
+        self.m[key].assign(self.beta_1 * self.m[key] + (1 - self.beta_1) * g)
+        self.v[key].assign(self.beta_2 * self.v[key] + (1 - self.beta_2) * tf.square(g))
+        return self.m[key], self.v[key]
+
+
+class KerasFormAdam(_Moments):
+    """Adam as Keras writes it: epsilon added to sqrt(v) before the bias correction."""
+
+    def apply_gradients(self, grads, vars):
+        self.t += 1
+        for g, var in zip(grads, vars):
+            m, v = self.moments(g, var)
+            alpha = self.learning_rate * (1 - self.beta_2**self.t) ** 0.5 / (
+                1 - self.beta_1**self.t)
+            var.assign_sub(alpha * m / (tf.sqrt(v) + self.epsilon))
+
+
+class TwiceCorrectedAdam(_Moments):
+    """Adam whose corrected first moment is written back to its state, then corrected again."""
+
+    def apply_gradients(self, grads, vars):
+        self.t += 1
+        for g, var in zip(grads, vars):
+            m, v = self.moments(g, var)
+            m.assign(m / (1 - self.beta_1**self.t))  # the bug: the state keeps m-hat
+            m_hat = m / (1 - self.beta_1**self.t)
+            v_hat = v / (1 - self.beta_2**self.t)
+            var.assign_sub(self.learning_rate * m_hat / (tf.sqrt(v_hat) + self.epsilon))
+
+
+class TwiceCorrectedUpdateAdam(_Moments):
+    """Adam whose update divides m-hat by the bias correction once more (the state is right)."""
+
+    def apply_gradients(self, grads, vars):
+        self.t += 1
+        for g, var in zip(grads, vars):
+            m, v = self.moments(g, var)
+            m_hat = m / (1 - self.beta_1**self.t) / (1 - self.beta_1**self.t)
+            v_hat = v / (1 - self.beta_2**self.t)
+            var.assign_sub(self.learning_rate * m_hat / (tf.sqrt(v_hat) + self.epsilon))
+
+
+class TorchFormRMSprop(tf.Module):
+    """RMSprop with momentum as torch.optim.RMSprop writes it (torch/optim/rmsprop.py):
+    v = alpha v + (1 - alpha) g^2; b = mu b + g / (sqrt(v) + eps); x -= lr b."""
+
+    def __init__(self, lr=1e-3, alpha=0.9, eps=1e-7, momentum=0.9):
+        self.lr, self.alpha, self.eps, self.momentum = lr, alpha, eps, momentum
+        self.square_avg, self.buffer = {}, {}
+
+    def apply_gradients(self, grads, vars):
+        for g, var in zip(grads, vars):
+            key = var.name.split(":")[0]
+            if key not in self.square_avg:
+                self.square_avg[key] = tf.Variable(tf.zeros_like(var), trainable=False)
+                self.buffer[key] = tf.Variable(tf.zeros_like(var), trainable=False)
+            v = self.square_avg[key]
+            v.assign(self.alpha * v + (1 - self.alpha) * tf.square(g))
+            b = self.buffer[key]
+            b.assign(self.momentum * b + g / (tf.sqrt(v) + self.eps))
+            var.assign_sub(self.lr * b)
+
+
+class Hangs(PlainGD):
+    """Its second step waits (up to 30 s) for `RELEASE`."""
+
+    def __init__(self, learning_rate=0.1):
+        super().__init__(learning_rate)
+        self.calls = 0
+
+    def apply_gradients(self, grads, vars):
+        self.calls += 1
+        if self.calls == 2:
+            RELEASE.wait(30)
+        super().apply_gradients(grads, vars)
+
+
+class StepCounter(PlainGD):
+    """Counts its steps in the class attribute `steps` (so a test sees that none ran)."""
+
+    steps = 0
+
+    def apply_gradients(self, grads, vars):
+        type(self).steps += 1
+        super().apply_gradients(grads, vars)
