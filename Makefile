@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test test-slow test-all lint browser bench-step bench-lab bench-train bench-startup references test-compat
+.PHONY: run test test-slow test-all lint browser bench-step bench-lab bench-train bench-startup bench-check references test-compat
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -67,6 +67,9 @@ bench-train: $(STAMP)  ## one training epoch of the digits MLP, coreopt's Adam a
 
 bench-startup: $(STAMP)  ## start-up of the command line: --help, list and run (time, memory, stderr)
 	$(BIN)/python benchmarks/startup.py
+
+bench-check: $(STAMP)  ## coreopt check and coreopt verify on one optimizer (time, memory)
+	$(BIN)/python benchmarks/check.py
 
 # The torch.optim and optax adapters (coreopt.compat.from_torch, from_optax) against the
 # libraries themselves, in a venv of their own: the default one has neither torch nor JAX.

@@ -1,5 +1,7 @@
 """`check()` and `assert_conforms()`: every check, each in a worker thread with a time limit.
 
+Warnings a check's runs give (the optimizer's own, e.g. on a NaN gradient or
+a bfloat16 variable) are kept in its evidence ("warnings") instead of shown.
 A check that runs past `time_limit` is reported as a fail ("took longer
 than N s") and the next one starts: Python cannot stop a thread, so the
 timed-out one is left running in the background (a daemon thread: it does
@@ -11,6 +13,7 @@ from __future__ import annotations
 import dataclasses
 import threading
 import time
+import warnings
 
 import tensorflow as tf
 
@@ -73,7 +76,10 @@ def run_one(name: str, subject: Subject, time_limit: float) -> Result:
 
     def target():
         try:
-            box["result"] = CHECKS[name](subject)
+            with warnings.catch_warnings(record=True) as seen:  # part of the evidence, not noise
+                warnings.simplefilter("always")
+                box["result"] = CHECKS[name](subject)
+            box["warnings"] = list(dict.fromkeys(str(w.message) for w in seen))
         except Exception as error:
             box["result"] = Result(name, FAIL, f"the check stopped on an error: "
                                    f"{describe_error(error)}.", {"error": describe_error(error)})
@@ -87,8 +93,10 @@ def run_one(name: str, subject: Subject, time_limit: float) -> Result:
         return Result(name, FAIL, f"Took longer than {time_limit:g} s (left running in the "
                       "background).", {"time_limit": time_limit}, seconds)
     result = box["result"]
+    evidence = {**result.evidence, "warnings": box["warnings"]} if box.get("warnings") else \
+        result.evidence
     return dataclasses.replace(result, name=name, sentence=_sentence(result.sentence),
-                               seconds=seconds)
+                               evidence=evidence, seconds=seconds)
 
 
 def check(optimizer, *, steps: int = 8, dtypes=DTYPES, time_limit: float = 120.0,
