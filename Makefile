@@ -84,6 +84,8 @@ $(COMPAT_VENV)/.installed: pyproject.toml
 test-compat: $(COMPAT_VENV)/.installed  ## the torch and optax adapters, with torch and optax installed
 	$(COMPAT_VENV)/bin/python -m pytest -p no:randomly -p no:xdist -q tests/compat \
 	  --doctest-modules coreopt/compat
+	$(COMPAT_VENV)/bin/python -m pytest -p no:xdist -q tests/testing/test_verify.py \
+	  -k torch_and_optax_references
 
 references:  ## regenerates references/data/ with torch.optim and optax, each in its own venv
 	bash references/regenerate.sh
