@@ -25,7 +25,7 @@ import json
 # (tests/testing/test_cli.py checks that the two agree).
 CHECK_NAMES = ("per_variable_state", "order_independence", "tf_function", "xla", "retrace",
                "checkpoint", "none_gradient", "indexed_slices", "dtypes",
-               "nonfinite_gradient", "mirrored")
+               "nonfinite_gradient", "mirrored", "reference", "step_time")
 
 
 def add_parser(subparsers) -> argparse.ArgumentParser:
@@ -41,6 +41,10 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
     p.add_argument("--steps", type=int, default=8, metavar="N", help="steps per run")
     p.add_argument("--time-limit", type=float, default=120.0, metavar="SECONDS",
                    help="per check; a check that takes longer fails")
+    p.add_argument("--reference", default=None, metavar="SPEC",
+                   help="compare with it (the reference and step-time checks): "
+                        "adam(epsilon_hat=true), keras:Adam(), torch:Adam(lr=0.01), ... "
+                        "(default: none, those two checks are n/a)")
     p.add_argument("--checks", default="all", metavar="NAMES",
                    help=f"comma-separated, of: {', '.join(CHECK_NAMES)}")
     p.set_defaults(run=run)
@@ -86,7 +90,8 @@ def run(args) -> int:
             raise TypeError(f"--kwargs given, but {args.target} is a {type(target).__name__}, "
                             "not a class or function to call with them.")
         target = functools.partial(target, **kwargs)
-    card = testing.check(target, steps=args.steps, time_limit=args.time_limit, checks=checks)
+    card = testing.check(target, steps=args.steps, time_limit=args.time_limit, checks=checks,
+                         reference=args.reference)
     print(card)
     if args.out is not None:
         written = card.write(args.out)

@@ -16,6 +16,8 @@ plain sentence, and its numbers:
     dtypes               float16/bfloat16/float32/float64 stay finite, move, keep dtype
     nonfinite_gradient   one NaN/Inf gradient: the policy; fails if it silently poisons
     mirrored             MirroredStrategy on two logical CPUs matches one device
+    reference            with `reference=`: `verify` against it matches (else why not)
+    step_time            with `reference=`: one eager step's time against the reference's
 
 `assert_conforms(x)` raises `AssertionError` with the failing sentences; the
 `Card` saves to JSON and shows as a table, Markdown or HTML. `coreopt check

@@ -38,6 +38,8 @@ TITLES = {
     "dtypes": "dtypes",
     "nonfinite_gradient": "NaN/Inf gradient",
     "mirrored": "MirroredStrategy",
+    "reference": "reference",
+    "step_time": "step time",
 }
 
 

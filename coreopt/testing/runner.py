@@ -17,7 +17,13 @@ import warnings
 
 import tensorflow as tf
 
-from coreopt.testing import checks_distribute, checks_graph, checks_inputs, checks_state
+from coreopt.testing import (
+    checks_distribute,
+    checks_graph,
+    checks_inputs,
+    checks_reference,
+    checks_state,
+)
 from coreopt.testing.card import FAIL, NA, TITLES, Card, Result
 from coreopt.testing.subject import Subject, describe_error
 
@@ -33,6 +39,8 @@ CHECKS = {
     "dtypes": checks_inputs.dtypes,
     "nonfinite_gradient": checks_inputs.nonfinite_gradient,
     "mirrored": checks_distribute.mirrored,
+    "reference": checks_reference.reference,
+    "step_time": checks_reference.step_time,
 }
 assert tuple(CHECKS) == tuple(TITLES), "coreopt.testing.card.TITLES lists every check, in order"
 
@@ -44,7 +52,7 @@ def _sentence(text: str) -> str:
     first = text.split(" ", 1)[0]
     if first.isalpha() and first.islower():  # not "tf.function", "float16,"
         text = text[:1].upper() + text[1:]
-    return text if text.endswith((".", "!", "?")) else text + "."
+    return text if text.endswith((".", "!", "?", ".)")) else text + "."
 
 
 def _settings(steps, dtypes, time_limit, checks) -> list[str]:
@@ -100,7 +108,7 @@ def run_one(name: str, subject: Subject, time_limit: float) -> Result:
 
 
 def check(optimizer, *, steps: int = 8, dtypes=DTYPES, time_limit: float = 120.0,
-          checks=None) -> Card:
+          checks=None, reference=None) -> Card:
     """The report card of an optimizer: each check's pass, fail or n/a, sentence and numbers.
 
     Args:
@@ -113,6 +121,9 @@ def check(optimizer, *, steps: int = 8, dtypes=DTYPES, time_limit: float = 120.0
         dtypes: the variable dtypes of the dtype check.
         time_limit: seconds per check; past it the check fails.
         checks: names of the checks to run (default: all, `CHECKS`).
+        reference: what the `reference` and `step_time` checks compare with: any
+            reference `coreopt.testing.verify` takes ("adam(epsilon_hat=true)",
+            "keras:Adam()", an optimizer, a class); None: they are not applicable.
 
     Returns:
         A `Card`.
@@ -130,10 +141,15 @@ def check(optimizer, *, steps: int = 8, dtypes=DTYPES, time_limit: float = 120.0
     import coreopt
 
     names = _settings(steps, tuple(dtypes), time_limit, checks)
-    subject = Subject.of(optimizer, steps=steps, dtypes=tuple(dtypes))
+    if reference is not None:
+        from coreopt.testing.references import side
+
+        side(reference)  # a spec that does not parse, or a missing library: raised now
+    subject = Subject.of(optimizer, steps=steps, dtypes=tuple(dtypes), reference=reference)
     results = [run_one(name, subject, time_limit) for name in names]
-    return Card(subject.name, results,
-                {"steps": steps, "dtypes": list(dtypes), "time_limit": time_limit},
+    settings = {"steps": steps, "dtypes": list(dtypes), "time_limit": time_limit,
+                **({"reference": str(reference)} if reference is not None else {})}
+    return Card(subject.name, results, settings,
                 {"tensorflow": tf.__version__, "coreopt": coreopt.__version__})
 
 

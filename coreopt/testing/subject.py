@@ -135,8 +135,9 @@ class Subject:
 
     def __init__(self, name: str, make=None, *, why_no_copies: str = "",
                  needs_closure: bool = False, coupled: str = "", steps: int = 8,
-                 dtypes=("float32",)):
+                 dtypes=("float32",), reference=None):
         self.name, self.make, self.why_no_copies = name, make, why_no_copies
+        self.reference_spec = reference  # what the reference checks compare with, or None
         self.needs_closure, self.coupled = needs_closure, coupled
         self.steps, self.dtypes = steps, tuple(dtypes)
         self._memo, self._lock = {}, threading.Lock()

@@ -26,6 +26,8 @@ EXPECTED = {  # check -> verdict, for GradientDescent, Momentum, Adam
     "dtypes": (P, P, F),
     "nonfinite_gradient": (P, P, P),
     "mirrored": (N, N, N),
+    "reference": (N, N, N),  # no reference named
+    "step_time": (N, N, N),
 }
 CASES = [pytest.param(name, check, verdicts[i], id=f"{name}-{check}")
          for check, verdicts in EXPECTED.items()

@@ -152,3 +152,32 @@ def test_mirrored_is_not_applicable_with_one_logical_cpu():
     result = _one(toys.PlainGD, "mirrored")
     assert result.verdict == NA and "two logical CPUs" in result.sentence
     assert result.evidence == {"logical_cpus": 1}
+
+
+# ------------------------------------------------------------ a named reference
+def test_without_a_reference_the_reference_checks_say_how_to_name_one():
+    card = check(toys.PlainGD, checks=["reference", "step_time"])
+    assert card.verdicts() == {"reference": NA, "step_time": NA}
+    assert all('reference="adam"' in r.sentence for r in card.results)
+
+
+def test_the_reference_check_is_verify_with_its_explanation():
+    keras_form = _one(toys.KerasFormAdam, "reference", reference="adam")
+    assert keras_form.verdict == FAIL
+    assert "matches adam(epsilon_hat=True)" in keras_form.sentence
+    assert keras_form.evidence["max_error"]["float64"] > 1e-12
+    assert _one(toys.KerasFormAdam, "reference",
+                reference="adam(epsilon_hat=true)").verdict == PASS
+
+
+def test_step_time_measures_both_on_the_same_variables():
+    result = _one(toys.PlainGD, "step_time", reference="gd(learning_rate=0.1)")
+    assert result.verdict == PASS and "x gd(learning_rate=0.1)'s" in result.sentence
+    e = result.evidence
+    assert e["seconds_per_step"] > 0 and e["reference_seconds_per_step"] > 0
+    assert e["ratio"] == pytest.approx(e["seconds_per_step"] / e["reference_seconds_per_step"])
+
+
+def test_a_reference_that_does_not_parse_is_refused_before_any_check():
+    with pytest.raises(ValueError, match=r"\^"):
+        check(toys.PlainGD, reference="adam(epsilon_hat=)")
