@@ -62,7 +62,7 @@ bench-step: $(STAMP)  ## one optimizer step, coreopt's Adam against Keras's
 bench-lab: $(STAMP)  ## the convergence lab: the guide's nine runs, 10k Adam runs, Rosenbrock
 	$(BIN)/python benchmarks/lab.py
 
-bench-train: $(STAMP)  ## one training epoch of the digits MLP, coreopt's Adam against Keras's
+bench-train: $(STAMP)  ## one training epoch of the digits MLP, coreopt's Adam against Keras's, Muon against AdamW
 	$(BIN)/python benchmarks/train.py
 
 bench-startup: $(STAMP)  ## start-up of the command line: --help, list and run (time, memory, stderr)
