@@ -30,7 +30,7 @@ import warnings
 
 import tensorflow as tf
 
-from coreopt.core import checks, distributed, ops, precision
+from coreopt.core import checks, distributed, nonfinite, ops, precision
 from coreopt.core.spec import Spec
 
 SHELL_ARGUMENTS = (("name", None), ("jit_compile", True), ("half_in_float32", True))
@@ -277,6 +277,10 @@ class Optimizer(tf.Module):
         `None` gradients are skipped with a warning; `tf.IndexedSlices` are
         densified (same result as the dense gradient). Inside `strategy.run`
         the gradients are summed over replicas first (`coreopt.core.distributed`).
+        A NaN or Inf gradient is applied as Keras applies it (the same bits);
+        in eager use the first such step warns, once per optimizer; inside a
+        `tf.function` no warning can be given (`coreopt.core.nonfinite`). To
+        skip or refuse such steps, wrap the optimizer in `coreopt.ApplyIfFinite`.
 
         Raises:
             ValueError, TypeError: for mismatched lengths or shapes, variables
@@ -293,8 +297,22 @@ class Optimizer(tf.Module):
             distributed.apply_in_replica(self, grads, variables)
             return
         self.build(variables)
-        self._compiled(grads, variables, [self.slot_variables(v) for v in variables],
-                       self.state_variables())
+        self.check_gradients(grads, variables)
+        args = (grads, variables, [self.slot_variables(v) for v in variables],
+                self.state_variables())
+        if tf.executing_eagerly() and not nonfinite.warned(self):  # the same step, returning
+            # whether it applied finite values (once warned, the plain step again)
+            nonfinite.warn_once(self, nonfinite.checked_step(self)(*args), grads, variables)
+        else:
+            self._compiled(*args)
+
+    def check_gradients(self, grads, variables):
+        """Called by `apply_gradients` before anything changes; may raise (`ApplyIfFinite`)."""
+
+    def applied_finite(self, grads, variables, state) -> tf.Tensor:
+        """Whether the step just taken, with `state` after it, applied only finite gradients
+        (the default policy warns once, in eager use, when not: `coreopt.core.nonfinite`)."""
+        return nonfinite.all_finite(grads)
 
     def minimize(self, loss_fn, variables):
         """One step on the loss closure `loss_fn()`; returns the loss before the step.

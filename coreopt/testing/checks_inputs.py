@@ -194,7 +194,9 @@ def _poison(s, bad: float) -> dict:
     poisoned = [tf.tensor_scatter_nd_update(fixed[0], [[0, 0]], tf.constant([bad], tf.float32)),
                 *fixed[1:]]
     try:
-        opt.apply_gradients(poisoned, variables)
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            opt.apply_gradients(poisoned, variables)
     except Exception as error:
         return {"policy": "error", "error": describe_error(error),
                 "changed": max_difference(before, values(variables)) != 0}
@@ -202,7 +204,7 @@ def _poison(s, bad: float) -> dict:
     shown = not all(np.all(np.isfinite(x)) for x in now)
     policy = "propagated" if shown else ("skipped" if max_difference(before, now) == 0
                                          else "absorbed")
-    report = {"policy": policy}
+    report = {"policy": policy, "warned": any("finite" in str(w.message) for w in caught)}
     for key in ("finite_later", "finite_after_reset"):
         try:
             for _ in range(FINITE_STEPS):
@@ -228,6 +230,7 @@ def _says(kind: str, r: dict) -> str:
     if r["policy"] == "propagated":
         return f"a {kind} gradient makes x non-finite at once (the failure shows), and {_kept(r)}"
     step = "its step is skipped" if r["policy"] == "skipped" else "x moves but stays finite"
+    step += " with a warning" if r.get("warned") else ""
     if r["finite_later"]:
         return (f"after a {kind} gradient {step}, and x stays finite over {FINITE_STEPS} "
                 "finite steps")
@@ -236,17 +239,19 @@ def _says(kind: str, r: dict) -> str:
 
 
 def _silent(r: dict) -> bool:
-    """x looked fine after the bad step, turned non-finite later, and again after a reset."""
-    return (r["policy"] in ("skipped", "absorbed") and not r["finite_later"]
+    """x looked fine after the bad step, with no warning, turned non-finite later, and again
+    after a reset."""
+    return (r["policy"] in ("skipped", "absorbed") and not r["warned"] and not r["finite_later"]
             and not r["finite_after_reset"])
 
 
 def nonfinite_gradient(s):
     """One NaN (or Inf) gradient element: its policy (error, skipped, propagated) is reported.
 
-    It fails only when it silently poisons the state: x looked finite after that step, is
-    non-finite later, and again once reset to its earlier values; or when it raises after
-    changing x.
+    It fails only when it silently poisons the state: x looked finite after that step, no
+    warning was given, x is non-finite later, and again once reset to its earlier values; or
+    when it raises after changing x. A warning at that step (coreopt's default, once per
+    optimizer) counts as seen.
     """
     if s.needs_closure:
         return not_applicable(CLOSURE)

@@ -38,6 +38,9 @@ Notes:
     `coreopt.compat.from_keras` reads a Keras schedule at Keras's count. optax's
     `MultiSteps` keeps a running mean instead of the sum (equal up to
     rounding); in torch one sums the k micro-batch losses divided by k.
+    A NaN or Inf gradient taken into the accumulator on a held call warns
+    (once, in eager use) as an applied one does (`coreopt.core.nonfinite`);
+    to skip it instead, put `ApplyIfFinite` outside this wrapper.
     A held call is `hold` (the accumulator and the count, nothing else):
     `apply_gradients` chooses between it and the full step in the graph, two
     compiled programs, so a held call reads and writes no parameter nor inner

@@ -94,6 +94,12 @@ class Wrapper(Optimizer):
     def scale_loss(self, loss):
         return self.inner.scale_loss(loss)
 
+    def check_gradients(self, grads, variables):
+        self.inner.check_gradients(grads, variables)
+
+    def applied_finite(self, grads, variables, state):
+        return self.inner.applied_finite(grads, variables, state["inner"])
+
     # ------------------------------------------------------ hyperparameters
     @property
     def prefix(self) -> str:

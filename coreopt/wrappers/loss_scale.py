@@ -90,6 +90,11 @@ class LossScale(Wrapper):
         wide = tf.float64 if loss.dtype == tf.float64 else tf.float32
         return tf.cast(loss, wide) * tf.cast(self._state_vars["scale"], wide)
 
+    def applied_finite(self, grads, variables, state):
+        """Dynamic: a non-finite step is skipped, never applied; fixed: as the inner says."""
+        return tf.constant(True) if self._options["dynamic"] else super().applied_finite(
+            grads, variables, state)
+
     def update(self, grads, params, slots, state, grad_fn=None):
         if not self._options["dynamic"]:
             factor = self.hyperparameters_own(state)["initial_scale"]

@@ -172,6 +172,22 @@ class Route(Wrapper):
         return self.groups[self._table.of[unwrap(variable).ref()]].get_slot(variable, name)
 
     # ------------------------------------------------------------------ step
+    def _by_group(self, grads, variables):
+        """(group label, optimizer, its gradients, its variables) for each group used."""
+        for label, opt in self.groups.items():
+            mine = [(g, v) for g, v in zip(grads, variables) if self.label_of(v) == label]
+            if mine:
+                yield label, opt, [g for g, _ in mine], [v for _, v in mine]
+
+    def check_gradients(self, grads, variables):
+        for _, opt, g, v in self._by_group(grads, variables):
+            opt.check_gradients(g, v)
+
+    def applied_finite(self, grads, variables, state):
+        return tf.reduce_all(tf.stack([tf.constant(True), *(
+            opt.applied_finite(g, v, state["inner"] if label == DEFAULT else state["groups"][label])
+            for label, opt, g, v in self._by_group(grads, variables))]))
+
     def update(self, grads, params, slots, state, grad_fn=None):
         labels = [rules_.label_in(s) for s in slots]
         start, params, slots = list(params), list(params), list(slots)

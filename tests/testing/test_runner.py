@@ -113,8 +113,8 @@ def test_nonfinite_gradient_policies():
     hidden = _one(toys.HiddenMomentum, "nonfinite_gradient")
     assert hidden.verdict == FAIL
     assert hidden.sentence.startswith("One NaN gradient leaves x NaN for good")
-    assert hidden.evidence["NaN"] == {"policy": "absorbed", "finite_later": False,
-                                      "finite_after_reset": False}
+    assert hidden.evidence["NaN"] == {"policy": "absorbed", "warned": False,
+                                      "finite_later": False, "finite_after_reset": False}
     held = _one(toys.Accumulating, "nonfinite_gradient")  # the NaN shows at the next step
     assert held.verdict == PASS and "a held or deferred step" in held.sentence
     assert held.evidence["NaN"]["finite_after_reset"] is True
