@@ -33,8 +33,10 @@ def fails(capsys, argv) -> str:
     return capsys.readouterr().err
 
 
-@pytest.mark.parametrize("kind, name", [("function", "f.png"), ("paths", "p.png"),
-                                        ("curves", "c.png"), ("animation", "a.gif")])
+@pytest.mark.parametrize("kind, name", [
+    ("function", "f.png"), ("paths", "p.png"), ("curves", "c.png"),
+    # 13 s; the tour in the default tier writes a GIF through the same code
+    pytest.param("animation", "a.gif", marks=pytest.mark.slow)])
 def test_plot_writes_each_kind_reproducibly(results, tmp_path, kind, name):
     first, second = tmp_path / name, tmp_path / f"again-{name}"
     for out in (first, second):

@@ -11,12 +11,25 @@ import tensorflow as tf
 
 import coreopt
 from tests.optimizers import reference
+from tests.optimizers.cases import CASES as OPTIMIZER_CASES
 
 SHAPE = (3, 2)  # rank 2: Muon steps it too
 GRADIENT = np.array([[1e-4, -2e-4], [5e-5, 3e-4], [-1e-4, 2e-5]])  # g^2 underflows in float16
 START = np.array([[0.5, -0.25], [1.0, 0.125], [-0.75, 2.0]])
 CHAINS = [*coreopt.names(), *(f"{w}:adam" for w in coreopt.names("wrapper")
                               if w not in ("route", "sam"))]
+# The default tier: float16, one optimizer of each kind of state (the optimizer suite's
+# `contracts_first`) and the wrappers with slots or a scale; the rest in the slow tier.
+FIRST = {n for n, case in OPTIMIZER_CASES.items() if case.contracts_first} | {
+    "ema:adam", "loss_scale:adam", "accumulate:adam"}
+
+
+def _rows():
+    for dtype in (tf.float16, tf.bfloat16):
+        for name in CHAINS:
+            slow = dtype != tf.float16 or name not in FIRST
+            yield pytest.param(name, dtype, id=f"{dtype.name}-{name}",
+                               marks=(pytest.mark.slow,) if slow else ())
 
 
 def _step(opt, x, g):
@@ -42,8 +55,7 @@ def test_adam_on_float16_follows_the_float64_oracle_rounded_each_step():
     assert x.dtype == tf.float16
 
 
-@pytest.mark.parametrize("name", CHAINS)
-@pytest.mark.parametrize("dtype", [tf.float16, tf.bfloat16])
+@pytest.mark.parametrize("name, dtype", _rows())
 def test_every_optimizer_steps_half_variables_as_float32_rounded_each_step(name, dtype):
     """The oracle: the same optimizer on a float32 variable whose value is rounded to the half
     dtype after every step (float32 arithmetic, float32 slots). Equal but where XLA's rounding
