@@ -25,11 +25,11 @@ test: $(STAMP) lint browser  ## the test suite (slow tests excluded)
 SLOW_PARTS := tests/optimizers tests/wrappers "tests --ignore=tests/optimizers --ignore=tests/wrappers"
 
 test-slow: $(STAMP)  ## the second tier: the exhaustive tables (marked slow), which CI runs too
-	@for part in $(SLOW_PARTS); do \
+	@failed=0; for part in $(SLOW_PARTS); do \
 	  echo "== slow tier: $$part"; \
 	  $(BIN)/python -m pytest -n 2 -m slow $$part; code=$$?; \
-	  [ $$code -eq 0 ] || [ $$code -eq 5 ] || exit $$code; \
-	done
+	  [ $$code -eq 0 ] || [ $$code -eq 5 ] || failed=$$code; \
+	done; exit $$failed
 
 test-all: $(STAMP) lint browser  ## every test, slow ones included
 	COREOPT_REQUIRE_BROWSER=1 $(BIN)/python -m pytest -n 2 tests
