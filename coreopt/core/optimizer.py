@@ -495,7 +495,7 @@ def closure_grad_fn(loss_fn, variables, scale=lambda loss: loss):
     def grad_fn(params):
         saved = [tf.identity(v) for v in variables]
         for var, value in zip(variables, params):
-            var.assign(value)
+            var.assign(tf.cast(value, var.dtype))  # a half variable's params come as float32
         with tf.control_dependencies(params):
             _, grads = closure_gradients(loss_fn, variables, scale)
         with tf.control_dependencies(grads):
