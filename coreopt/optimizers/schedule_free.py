@@ -66,12 +66,10 @@ Notes:
 
 from __future__ import annotations
 
-import contextlib
-
 import tensorflow as tf
 
-from coreopt.core import ops
-from coreopt.core.optimizer import Optimizer, at_step, unwrap
+from coreopt.core import ops, swapping
+from coreopt.core.optimizer import Optimizer, at_step
 from coreopt.core.registry import register
 from coreopt.core.spec import Spec, numeric, option
 
@@ -170,9 +168,7 @@ class ScheduleFree(Optimizer):
     # ------------------------------------------------------ evaluation point
     def eval_params(self, variables) -> list:
         """x for each variable (optax's `schedule_free_eval_params`), as tensors."""
-        beta_1 = self.hyperparameters(self.state_variables())["beta_1"]
-        return [evaluation_point(tf.convert_to_tensor(var), z, beta_1)
-                for var, z in self._pairs(variables)]
+        return [x for _, x in self._points(variables)]
 
     def swapped(self, variables):
         """A context in which `variables` hold x; their values (y) come back after.
@@ -180,43 +176,19 @@ class ScheduleFree(Optimizer):
         Do not step the optimizer inside the block (torch's schedule_free:
         `optimizer.eval()` ... `optimizer.train()`).
         """
-        return _swap(list(zip([v for v, _ in self._pairs(variables)],
-                              self.eval_params(variables))))
+        return swapping.swapped(self._points(variables))
 
     def finalize(self, variables):
         """Writes x into `variables` for good, at the end of training (a further step
         would read x as y)."""
-        for (var, _), x in zip(self._pairs(variables), self.eval_params(variables)):
+        for var, x in self._points(variables):
             var.assign(x)
 
-    def _pairs(self, variables):
-        """[(variable, its z slot)], every entry checked first."""
-        if isinstance(variables, tf.Variable) or hasattr(variables, "value"):
-            variables = [variables]
-        pairs = []
-        for i, var in enumerate(unwrap(v) for v in variables):
-            if not isinstance(var, tf.Variable):
-                raise TypeError(f"`variables[{i}]` must be a tf.Variable or a Keras variable; "
-                                f"received {type(var).__name__}.")
-            try:
-                pairs.append((var, self.slot_variables(var)["z"]))
-            except KeyError:
-                raise ValueError(f"`variables[{i}]` ({var.name}) was never built into "
-                                 f"{type(self).__name__}: step it or call `opt.build(vars)` "
-                                 "first.") from None
-        return pairs
-
-
-@contextlib.contextmanager
-def _swap(pairs):
-    saved = [var.read_value() for var, _ in pairs]
-    try:
-        for var, value in pairs:
-            var.assign(value)
-        yield
-    finally:
-        for (var, _), value in zip(pairs, saved):
-            var.assign(value)
+    def _points(self, variables) -> list:
+        """[(variable, its x)], every entry checked first (its z slot must exist)."""
+        beta_1 = self.hyperparameters(self.state_variables())["beta_1"]
+        return [(var, evaluation_point(tf.convert_to_tensor(var), z, beta_1))
+                for var, z in swapping.slot_pairs(self, variables, "z")]
 
 
 def schedule_spec(learning_rate, *extra):

@@ -46,12 +46,9 @@ Notes:
 
 from __future__ import annotations
 
-import contextlib
-
 import tensorflow as tf
 
-from coreopt.core import ops
-from coreopt.core.optimizer import unwrap
+from coreopt.core import ops, swapping
 from coreopt.core.registry import register
 from coreopt.core.spec import Spec, numeric, option
 from coreopt.wrappers.base import Wrapper
@@ -116,39 +113,14 @@ class EMA(Wrapper):
         Raises:
             TypeError, ValueError: as `finalize`, when called.
         """
-        return _swap(self._pairs(variables))
+        return swapping.swapped(self._pairs(variables))
 
     def _pairs(self, variables):
         """[(variable, its average's variable)], every entry checked first."""
-        if isinstance(variables, tf.Variable) or hasattr(variables, "value"):
-            variables = [variables]
-        pairs = []
-        for i, var in enumerate(unwrap(v) for v in variables):
-            if not isinstance(var, tf.Variable):
-                raise TypeError(f"`variables[{i}]` must be a tf.Variable or a Keras variable; "
-                                f"received {type(var).__name__}.")
-            try:
-                pairs.append((var, self.slot_variables(var)["average"]))
-            except KeyError:
-                raise ValueError(f"`variables[{i}]` ({var.name}) was never built into "
-                                 f"{type(self).__name__}, so it has no average; step it or "
-                                 "call `opt.build(vars)` first.") from None
-        return pairs
+        return swapping.slot_pairs(self, variables, "average", ", so it has no average;")
 
 
 def _moved(average, x, momentum):
     """m * average + (1 - m) * x, in x's dtype, in Keras's order."""
     m = ops.like(momentum, x)
     return m * average + (1 - m) * x
-
-
-@contextlib.contextmanager
-def _swap(pairs):
-    saved = [var.read_value() for var, _ in pairs]
-    try:
-        for var, average in pairs:
-            var.assign(average)
-        yield
-    finally:
-        for (var, _), value in zip(pairs, saved):
-            var.assign(value)
