@@ -93,8 +93,27 @@ class Result:
         return f"Result({self.name!r}, {self.verdict!r}, {self.sentence!r})"
 
 
+class JsonRecord:
+    """`to_json`, `save` and `load` of a record with `to_dict` and `from_dict` (Card, Diff)."""
+
+    def to_json(self) -> str:
+        return json.dumps(self.to_dict(), indent=2, allow_nan=False) + "\n"
+
+    def save(self, path) -> pathlib.Path:
+        """Writes the record as JSON to `path` (atomically); returns the path."""
+        from coreopt import files
+
+        path = pathlib.Path(path)
+        files.write_text(path, self.to_json())
+        return path
+
+    @classmethod
+    def load(cls, path):
+        return cls.from_dict(json.loads(pathlib.Path(path).read_text()))
+
+
 @dataclasses.dataclass
-class Card:
+class Card(JsonRecord):
     """The report card of one optimizer: a `Result` per check.
 
     Attributes:
@@ -143,20 +162,6 @@ class Card:
         return cls(data["subject"], [Result(**r) for r in data.get("results", [])],
                    dict(data.get("settings", {})), dict(data.get("versions", {})))
 
-    def to_json(self) -> str:
-        return json.dumps(self.to_dict(), indent=2, allow_nan=False) + "\n"
-
-    def save(self, path) -> pathlib.Path:
-        """Writes the card as JSON to `path` (atomically); returns the path."""
-        from coreopt import files
-
-        path = pathlib.Path(path)
-        files.write_text(path, self.to_json())
-        return path
-
-    @classmethod
-    def load(cls, path) -> Card:
-        return cls.from_dict(json.loads(pathlib.Path(path).read_text()))
 
     def write(self, directory) -> tuple[pathlib.Path, pathlib.Path]:
         """Writes DIRECTORY/card.json and DIRECTORY/card.md (made if missing)."""

@@ -28,12 +28,11 @@ Example:
 from __future__ import annotations
 
 import dataclasses
-import json
 import math
 import pathlib
 import textwrap
 
-from coreopt.testing.card import plain
+from coreopt.testing.card import JsonRecord, plain
 
 FLOOR = 1e-3
 
@@ -49,7 +48,7 @@ def shape_text(shape) -> str:
 
 
 @dataclasses.dataclass
-class Diff:
+class Diff(JsonRecord):
     """The comparison of a candidate with a reference (see the module docstring).
 
     Attributes:
@@ -156,20 +155,6 @@ class Diff:
         names = {f.name for f in dataclasses.fields(cls)}
         return cls(**{k: v for k, v in data.items() if k in names})
 
-    def to_json(self) -> str:
-        return json.dumps(self.to_dict(), indent=2, allow_nan=False) + "\n"
-
-    def save(self, path) -> pathlib.Path:
-        """Writes the diff as JSON to `path` (atomically); returns the path."""
-        from coreopt import files
-
-        path = pathlib.Path(path)
-        files.write_text(path, self.to_json())
-        return path
-
-    @classmethod
-    def load(cls, path) -> Diff:
-        return cls.from_dict(json.loads(pathlib.Path(path).read_text()))
 
     def write(self, directory) -> list:
         """DIRECTORY/diff.json, verify.png and report.html (+ report.md); their paths."""
