@@ -74,9 +74,26 @@ def parse_checks(text: str):
     return names
 
 
-def run(args) -> int:
+def load_target(text: str, kwargs: dict):
+    """MODULE:NAME imported (`coreopt.testing.load`), bound to `kwargs` when there are any.
+
+    Raises:
+        TypeError: `kwargs` given for something that is not a class or function.
+    """
     import functools
 
+    from coreopt import testing
+
+    target = testing.load(text)
+    if kwargs:
+        if not callable(target):
+            raise TypeError(f"--kwargs given, but {text} is a {type(target).__name__}, "
+                            "not a class or function to call with them.")
+        target = functools.partial(target, **kwargs)
+    return target
+
+
+def run(args) -> int:
     from coreopt import testing
     from coreopt.lab.store import check_writable
 
@@ -84,12 +101,7 @@ def run(args) -> int:
     if args.out is not None:
         check_writable(args.out)
     testing.split_cpus(2)  # before the user's module starts TensorFlow's runtime
-    target = testing.load(args.target)
-    if kwargs:
-        if not callable(target):
-            raise TypeError(f"--kwargs given, but {args.target} is a {type(target).__name__}, "
-                            "not a class or function to call with them.")
-        target = functools.partial(target, **kwargs)
+    target = load_target(args.target, kwargs)
     card = testing.check(target, steps=args.steps, time_limit=args.time_limit, checks=checks,
                          reference=args.reference)
     print(card)

@@ -78,10 +78,8 @@ def parse_rtol(text):
 
 
 def run(args) -> int:
-    import functools
-
     from coreopt import testing
-    from coreopt.cli.check import parse_kwargs
+    from coreopt.cli.check import load_target, parse_kwargs
     from coreopt.lab.store import check_writable
     from coreopt.testing import references
 
@@ -90,12 +88,7 @@ def run(args) -> int:
     if args.out is not None:
         check_writable(args.out)
     reference = references.side(references.parse(args.against))  # before the user's module
-    target = testing.load(args.target)
-    if kwargs:
-        if not callable(target):
-            raise TypeError(f"--kwargs given, but {args.target} is a {type(target).__name__}, "
-                            "not a class or function to call with them.")
-        target = functools.partial(target, **kwargs)
+    target = load_target(args.target, kwargs)
     diff = testing.verify(target, reference, steps=args.steps, dtypes=dtypes, rtol=rtol,
                           explain=not args.no_explain, time_limit=args.time_limit)
     print(diff)
