@@ -27,6 +27,8 @@ from __future__ import annotations
 import numpy as np
 import tensorflow as tf
 
+from coreopt.core.optimizer import split_pairs
+
 #: The TensorFlow dtypes the adapters step, by name ("float32", "float64").
 DTYPES = ("float32", "float64")
 
@@ -128,26 +130,8 @@ class EagerAdapter:
         return f"{type(self).__name__}(name={self.name!r})"
 
 
-def unwrap(variable):
-    """The `tf.Variable` under a Keras 3 variable (itself for anything else)."""
-    inner = getattr(variable, "value", None)
-    if not isinstance(variable, tf.Variable) and isinstance(inner, tf.Variable):
-        return inner
-    return variable
-
-
 def _pair(grads, variables):
-    if variables is None:
-        pairs = list(grads)
-        if not all(isinstance(p, (tuple, list)) and len(p) == 2 for p in pairs):
-            raise TypeError("apply_gradients(pairs): each item must be a (gradient, variable) "
-                            "pair; or call apply_gradients(grads, vars).")
-        grads, variables = [p[0] for p in pairs], [p[1] for p in pairs]
-    grads, variables = list(grads), [unwrap(v) for v in variables]
-    if len(grads) != len(variables):
-        raise ValueError(
-            f"`grads` and `vars` must have the same length; received {len(grads)} "
-            f"gradients for {len(variables)} variables.")
+    grads, variables = split_pairs(grads, variables)
     if not variables:
         raise ValueError("apply_gradients received no variables.")
     return grads, variables

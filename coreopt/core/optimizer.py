@@ -572,16 +572,26 @@ def _check_variables(variables):
     return variables
 
 
-def _prepare(grads, variables):
-    """Pairs, checks and densifies gradients; drops `None` ones with a warning."""
+def split_pairs(grads, variables):
+    """(gradients, variables) as two lists from `(grads, vars)` or `(pairs, None)`, each
+    variable unwrapped (Keras 3's), of the same length (ValueError otherwise)."""
     if variables is None:
         pairs = list(grads)
+        if not all(isinstance(p, (tuple, list)) and len(p) == 2 for p in pairs):
+            raise TypeError("apply_gradients(pairs): each item must be a (gradient, variable) "
+                            "pair; or call apply_gradients(grads, vars).")
         grads, variables = [p[0] for p in pairs], [p[1] for p in pairs]
     grads, variables = list(grads), [unwrap(v) for v in variables]
     if len(grads) != len(variables):
         raise ValueError(
             f"`grads` and `vars` must have the same length; received {len(grads)} "
             f"gradients for {len(variables)} variables.")
+    return grads, variables
+
+
+def _prepare(grads, variables):
+    """Pairs, checks and densifies gradients; drops `None` ones with a warning."""
+    grads, variables = split_pairs(grads, variables)
     _check_variables(variables)
     missing = [v.name for g, v in zip(grads, variables) if g is None]
     if missing:

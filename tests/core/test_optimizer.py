@@ -170,3 +170,10 @@ def test_minimize_steps_each_variables_own_slots_when_the_order_changes(name):
         return np.concatenate([a.numpy(), b.numpy(), opt.get_slot(a, "m").numpy()])
 
     np.testing.assert_array_equal(run(reorder=True), run(reorder=False))
+
+
+def test_items_that_are_not_pairs_are_refused_by_name():
+    x = tf.Variable([1.0, 2.0])
+    with pytest.raises(TypeError, match=r"each item must be a \(gradient, variable\) pair"):
+        coreopt.GradientDescent(0.1).apply_gradients([tf.constant([1.0, 1.0])])
+    np.testing.assert_array_equal(x.numpy(), [1.0, 2.0])
