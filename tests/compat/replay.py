@@ -15,41 +15,15 @@ and `replay` returns max_k err_k.
 
 from __future__ import annotations
 
-import functools
-import importlib.util
-import json
-import os
-
 import numpy as np
 import tensorflow as tf
 
-ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-FLOOR = 1e-3
-
-
-def _load_problem():
-    path = os.path.join(ROOT, "references", "problem.py")
-    spec = importlib.util.spec_from_file_location("coreopt_compat_reference_problem", path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-problem = _load_problem()
-
-
-@functools.cache
-def load(library: str, dtype: str) -> tuple[dict, dict]:
-    """(meta, arrays) of references/data/<library>_<dtype>.npz."""
-    path = os.path.join(ROOT, "references", "data", f"{library}_{dtype}.npz")
-    with np.load(path, allow_pickle=False) as archive:
-        arrays = {k: archive[k] for k in archive.files}
-    return json.loads(str(arrays.pop("meta"))), arrays
+from tests.parity.loader import FLOOR, load, problem
 
 
 def config(library: str, dtype: str, row: str) -> dict:
     """The row's record in the file's meta: the optimizer and the exact kwargs passed."""
-    return load(library, dtype)[0]["rows"][row]
+    return load(library, dtype).meta["rows"][row]
 
 
 def _constants(arrays, name, dtype):
@@ -64,7 +38,7 @@ def replay(adapter, library: str, dtype: str, row: str, *, before_step=None,
     `before_step(k)`: called before step k (a learning-rate change). `with_value`:
     pass `value=` (the summed `problem.loss_term`), as optax's polyak_sgd row did.
     """
-    _, arrays = load(library, dtype)
+    arrays = load(library, dtype).arrays
     a, b, c = (_constants(arrays, name, dtype) for name in ("a", "b", "c"))
     variables = [tf.Variable(x) for x in _constants(arrays, "x0", dtype)]
     recorded = [int(k) for k in arrays["recorded"]]
