@@ -25,14 +25,21 @@ Writes ``benchmarks/results/check.md`` and ``benchmarks/results/check.csv``, eac
 
 from __future__ import annotations
 
-import argparse
 import os
 import sys
 import tempfile
 from pathlib import Path
 
 from _tables import aligned_markdown, write_results
-from startup import COLUMNS, HEADINGS, child_environment, formatted, header_lines, measure
+from startup import (
+    COLUMNS,
+    HEADINGS,
+    child_environment,
+    formatted,
+    header_lines,
+    measure,
+    parse_args,
+)
 
 TOYS = str(Path(__file__).resolve().parent.parent / "tests" / "testing" / "toys.py")
 COMMANDS = {
@@ -42,20 +49,8 @@ COMMANDS = {
 }
 
 
-def parse_args(argv=None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0],
-                                     formatter_class=argparse.ArgumentDefaultsHelpFormatter)
-    parser.add_argument("--reps", type=int, default=3, help="timed runs per command")
-    parser.add_argument("--out", type=Path, default=Path(__file__).resolve().parent / "results",
-                        help="folder for check.md and check.csv")
-    args = parser.parse_args(argv)
-    if args.reps < 1:
-        parser.error(f"--reps must be >= 1; received {args.reps}")
-    return args
-
-
 def main(argv=None) -> int:
-    args = parse_args(argv)
+    args = parse_args(argv, doc=__doc__, stem="check", reps=3)
     env, load = child_environment(), os.getloadavg()
     with tempfile.TemporaryDirectory() as cwd:
         rows = [measure(name, cmd, args.reps, cwd, env) for name, cmd in COMMANDS.items()]

@@ -128,12 +128,13 @@ def header_lines(reps: int, load: tuple) -> list[str]:
             f"- load average when the run started: {' '.join(f'{v:.2f}' for v in load)}", ""]
 
 
-def parse_args(argv=None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0],
+def parse_args(argv=None, *, doc=__doc__, stem="startup", reps=5) -> argparse.Namespace:
+    """--reps and --out of a benchmark whose results are `stem`.md and `stem`.csv."""
+    parser = argparse.ArgumentParser(description=doc.split("\n", 1)[0],
                                      formatter_class=argparse.ArgumentDefaultsHelpFormatter)
-    parser.add_argument("--reps", type=int, default=5, help="timed runs per command")
+    parser.add_argument("--reps", type=int, default=reps, help="timed runs per command")
     parser.add_argument("--out", type=Path, default=Path(__file__).resolve().parent / "results",
-                        help="folder for startup.md and startup.csv")
+                        help=f"folder for {stem}.md and {stem}.csv")
     args = parser.parse_args(argv)
     if args.reps < 1:
         parser.error(f"--reps must be >= 1; received {args.reps}")
