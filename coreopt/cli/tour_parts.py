@@ -77,8 +77,13 @@ def fair(folder, log, names) -> list:
     return sections
 
 
+def _every(names) -> bool:
+    """Whether `names` are all the optimizers that step vectors (the tour's default)."""
+    return list(names) == list(coreopt.names(rank=1))
+
+
 def _which(names) -> str:
-    return "Every optimizer" if tuple(names) == coreopt.names(rank=1) else "The chosen optimizers"
+    return "Every optimizer" if _every(names) else "The chosen optimizers"
 
 
 def _save_results(folder, choice):
@@ -106,7 +111,7 @@ def _fair_section(folder, f, runs, choice, failed, names) -> Section:
         made.append((gif, f"{', '.join(r.optimizer for r in shown)} on {f.name}, animated. "
                           + choice.caption))
     who = ("Every registered optimizer that steps vectors (Muon, for matrices, does not)"
-           if tuple(names) == coreopt.names(rank=1) else f"{', '.join(names)} (--optimizers)")
+           if _every(names) else f"{', '.join(names)} (--optimizers)")
     text = (f"{who} from the same start, each at the learning rate the rule in the caption "
             "picked for it on this very horizon; nothing is clipped.")
     if failed:

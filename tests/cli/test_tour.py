@@ -35,8 +35,6 @@ def toured(tmp_path_factory):
 
 
 @pytest.mark.slow
-@pytest.mark.xfail(strict=False, reason="failed on the last clean run, cause not yet "
-                   "investigated (see the session note)")
 def test_the_full_tour_compares_every_optimizer_that_steps_vectors(tmp_path):
     out, printed = _run(tmp_path)
     vectors = set(coreopt.names(rank=1))
