@@ -60,16 +60,9 @@ def test_a_coupled_wrapper_is_not_asked_for_per_variable_state():
 KNOWN: dict = {}  # none now: accumulate:adam holds a NaN with a warning since the fix
 
 
-def _every():
-    for name in [*coreopt.names(), *(f"{w}:adam" for w in coreopt.names("wrapper"))]:
-        marks = [pytest.mark.xfail(strict=False, reason="failed on the last clean run, cause "
-                                   "not yet investigated (see the session note)")] \
-            if name == "sam:adam" else []
-        yield pytest.param(name, marks=marks)
-
-
 @pytest.mark.slow
-@pytest.mark.parametrize("name", _every())
+@pytest.mark.parametrize("name", [*coreopt.names(), *(f"{w}:adam" for w in
+                                                       coreopt.names("wrapper"))])
 def test_every_registered_optimizer_and_wrapper_passes(name):
     card = check(name)
     failing = {r.name: f"{r.title}: {r.sentence}" for r in card.results if r.verdict == FAIL}
