@@ -42,14 +42,14 @@ Notes:
     (or a dict of them by label) and the default as "inner" (null when there
     is none); a callable rule has none (`TypeError`). The rules' parsing and
     checks are in `coreopt.wrappers.route_rules`, the selectors in
-    `coreopt.core.selectors`. Not batchable: the batched lab traces nameless per-run
+    `coreopt.core.selectors`, the flat hyperparameter names in
+    `coreopt.wrappers.route_hyperparameters`. Not batchable: the batched lab traces nameless per-run
     tensors (the single-run engine works); for a tensor only rank rules apply.
     A loss-scaling wrapper goes around the Route, not inside a group.
 """
 
 from __future__ import annotations
 
-import contextlib
 import inspect
 
 import tensorflow as tf
@@ -60,6 +60,7 @@ from coreopt.core.selectors import variable_path
 from coreopt.core.spec import Spec
 from coreopt.wrappers import route_rules as rules_
 from coreopt.wrappers.base import Wrapper
+from coreopt.wrappers.route_hyperparameters import GroupHyperparameters
 from coreopt.wrappers.route_rules import DEFAULT, nest, unnest
 
 __all__ = ["Route"]
@@ -75,7 +76,7 @@ class _Table:
 
 @register("route", description="Different optimizers for groups of variables (pattern, rank, "
           "callable)", aliases=("partition", "multi_optimizer"))
-class Route(Wrapper):
+class Route(GroupHyperparameters, Wrapper):
     """Steps each group of variables with its own optimizer; `inner` takes the rest.
 
     Args:
@@ -214,58 +215,6 @@ class Route(Wrapper):
 
     def scale_loss(self, loss):
         return loss  # no group scales the loss (checked when made)
-
-    # ------------------------------------------------------- hyperparameters
-    @property
-    def learning_rate(self):
-        return self._default("learning_rate").learning_rate
-
-    @learning_rate.setter
-    def learning_rate(self, value):
-        self._default("learning_rate").learning_rate = value
-
-    def learning_rate_at(self, state):
-        return self._default("learning_rate").learning_rate_at(state["inner"])
-
-    def _default(self, what):
-        if self.inner is None:
-            raise TypeError(f"this Route has no default optimizer, so no single `{what}`; use "
-                            "its groups' own: `route.groups[label]`.")
-        return self.inner
-
-    def _flat(self, method) -> dict:
-        return {("" if k == DEFAULT else f"{self.prefix}.{k}.") + name: value
-                for k, opt in self.groups.items() for name, value in method(opt).items()}
-
-    def hyperparameters(self, state) -> dict:
-        return {("" if k == DEFAULT else f"{self.prefix}.{k}.") + name: value
-                for k, opt in self.groups.items()
-                for name, value in opt.hyperparameters(unnest(state, k, "groups")).items()}
-
-    def hyperparameter_names(self) -> tuple[str, ...]:
-        return tuple(self._flat(lambda opt: dict.fromkeys(opt.hyperparameter_names())))
-
-    def options(self) -> dict:
-        return self._flat(lambda opt: opt.options())
-
-    def flat_config(self) -> dict:
-        return self._flat(lambda opt: opt.flat_config())
-
-    @contextlib.contextmanager
-    def with_hyperparameters(self, values: dict):
-        split = {}
-        for key, value in values.items():
-            head, _, rest = key.partition(".")
-            label, _, name = rest.partition(".")
-            if head == self.prefix and label in self.groups and label != DEFAULT and name:
-                split.setdefault(label, {})[name] = value
-            else:
-                self._default(key)
-                split.setdefault(DEFAULT, {})[key] = value
-        with contextlib.ExitStack() as stack:
-            for label, group_values in split.items():
-                stack.enter_context(self.groups[label].with_hyperparameters(group_values))
-            yield
 
     # ------------------------------------------------------------- reporting
     def own_config(self) -> dict:
