@@ -69,6 +69,16 @@ class Reference:
     def update(self, g: np.ndarray, x: np.ndarray, s: dict, lr: float) -> np.ndarray:
         raise NotImplementedError
 
+    def start(self, params) -> Reference:
+        """Takes the state that starts from the variables' values from ``params``, as an
+        optimizer's build does (else the first step's params give it); returns self."""
+        for i, x in enumerate(params):
+            self.start_state(_f64(x), self.state.setdefault(i, {}))
+        return self
+
+    def start_state(self, x: np.ndarray, s: dict) -> None:
+        """Per-variable state taken from the value at build: none by default."""
+
 
 class GD(Reference):
     """Plain gradient descent: x <- x - lr*g."""
@@ -852,11 +862,14 @@ class ScheduleFreeSGD(Reference):
     ``s["x"]``, ``s["z"]`` are x and z; the params passed in are y.  x_from_new_z (Keras 3.15)
     replaces x by (y - (1-beta_1)*z)/beta_1 with the new z before averaging.  float32_warmup:
     optax's float32 rounding of the warmed-up rate (no change to the method): see ``_warm``.
+    x_from_params: x recovered from the y passed in, x_t = (y_t - (1-beta_1)*z_t)/beta_1, as
+    optax and Keras keep only z (equal to the kept x unless something else moves y, such as
+    a weight-decay wrapper outside).
     """
 
     defaults = {"learning_rate": 1.0, "beta_1": 0.9, "weight_decay": 0.0, "warmup_steps": 0.0,
                 "weight_lr_power": 2.0, "schedule_form": "paper", "float32_warmup": False,
-                "x_from_new_z": False}
+                "x_from_new_z": False, "x_from_params": False}
 
     def step(self, grads, params, lr=None):
         lr = float(self.learning_rate if lr is None else lr)
@@ -882,9 +895,14 @@ class ScheduleFreeSGD(Reference):
     def direction(self, g, y, s):
         return g + self.weight_decay * y
 
+    def start_state(self, x, s):
+        s["x"], s["z"] = x.copy(), x.copy()
+
     def update(self, g, y, s, lr):
         if "z" not in s:
-            s["x"], s["z"] = y.copy(), y.copy()
+            self.start_state(y, s)
+        if self.x_from_params:  # x_t = (y_t - (1-beta_1) z_t)/beta_1 from the y passed in
+            s["x"] = (y - (1 - self.beta_1) * s["z"]) / self.beta_1
         s["z"] = s["z"] - self.gamma * self.direction(g, y, s)
         if self.x_from_new_z:  # Keras 3.15: x_t taken as (y_t - (1-beta_1)*z_{t+1})/beta_1
             s["x"] = (y - (1 - self.beta_1) * s["z"]) / self.beta_1
@@ -923,6 +941,9 @@ class Prodigy(Reference):
     defaults = {"learning_rate": 1.0, "beta_1": 0.9, "beta_2": 0.999, "beta_3": 0.999**0.5,
                 "epsilon": 1e-8, "d0": 1e-6, "d_coef": 1.0, "weight_decay": 0.0,
                 "safeguard_warmup": False, "bias_correction": True, "state_dtype": "float64"}
+
+    def start_state(self, x, s):
+        s["x0"] = x.copy()
 
     def step(self, grads, params, lr=None):
         self.t += 1

@@ -44,29 +44,19 @@ def test_clipping_then_step_matches_reference(name, kind):
         assert relative_error(v.numpy(), p) <= 1e-9
 
 
-# Slots that start from the variable's value at build (optax's init does the same): the
-# oracle takes them from the params of its first step, which this table decays first.
-STARTS_FROM_X = {"prodigy": "x0", "schedule_free_sgd": "z", "schedule_free_adamw": "z"}
-
-
-def _decay_rows():
-    for name in coreopt.names():
-        marks = [pytest.mark.slow]
-        if name in STARTS_FROM_X:
-            marks.append(pytest.mark.xfail(strict=True, reason=(
-                f"its slot {STARTS_FROM_X[name]!r} starts from x at build; the oracle's starts "
-                "from the decayed params of step 1 (the table's protocol, not the optimizer)")))
-        yield pytest.param(name, marks=marks)
-
-
-@pytest.mark.parametrize("name", _decay_rows())
+@pytest.mark.slow
+@pytest.mark.parametrize("name", coreopt.names())
 def test_weight_decay_then_step_matches_reference(name):
     config = CASES[name].configs[0]
     lr = config["learning_rate"]
     values = initial_values(shapes=shapes_for(name))
     variables = make_variables(values, tf.float64)
     opt = coreopt.DecoupledWeightDecay(coreopt.get(name, **config), 0.05)
-    ref, params = reference.REFERENCES[name](**config), [v.copy() for v in values]
+    oracle = reference.REFERENCES[name]
+    # an oracle that keeps x explicitly recovers it from the decayed y, as the optimizer does
+    recover = {"x_from_params": True} if "x_from_params" in oracle.defaults else {}
+    ref, params = oracle(**config, **recover), [v.copy() for v in values]
+    ref.start(params)  # slots that start from x (Prodigy's x0, Schedule-Free's z) at build
     for step in range(20):
         opt.apply_gradients([gradient(v.value(), step) for v in variables], variables)
         grads = [gradient(p, step) for p in params]
