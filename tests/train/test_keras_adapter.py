@@ -123,3 +123,35 @@ def test_schedule_is_passed_on():
     x = keras.Variable(np.zeros(2, np.float32))
     adapter.apply([tf.ones(2)], [x])
     np.testing.assert_allclose(x.numpy(), [-0.1, -0.1], rtol=1e-6)
+
+
+def _saving_rows():
+    """Every registered optimizer (the slow tier; `contracts_first` ones by default) and every
+    wrapper row around Adam whose chain a Keras optimizer can run (no loss closure)."""
+    from tests.optimizers.cases import CASES as OPTIMIZERS
+    from tests.wrappers.cases import collect
+
+    for name in coreopt.names():
+        if coreopt.entry(name).steps_rank(1):  # the model has biases
+            marks = () if OPTIMIZERS[name].contracts_first else (pytest.mark.slow,)
+            yield pytest.param(lambda n=name: coreopt.get(n, **OPTIMIZERS[n].configs[0]),
+                               id=name, marks=marks)
+    for name, case in sorted(collect().items()):
+        if not coreopt.entry(name).needs_closure:
+            yield pytest.param(lambda n=name, c=case.configs[0]: coreopt.entry(n).cls(
+                coreopt.Adam(learning_rate=0.01), **c), id=f"{name}:adam")
+
+
+@pytest.mark.parametrize("make", _saving_rows())
+def test_every_chain_saves_loads_and_continues_identically(make, tmp_path):
+    path = tmp_path / "model.keras"
+    model = _model()
+    model.compile(optimizer=KerasOptimizer(make()), loss=_loss(), jit_compile=False)
+    model.fit(X[:256], Y[:256], batch_size=BATCH, epochs=1, shuffle=False, verbose=0,
+              callbacks=[keras.callbacks.ModelCheckpoint(str(path))])  # saves each epoch
+    loaded = keras.models.load_model(path)  # no custom_objects: the adapter is registered
+    assert loaded.optimizer.get_config() == model.optimizer.get_config()
+    for m in (model, loaded):
+        m.fit(X[:256], Y[:256], batch_size=BATCH, epochs=1, shuffle=False, verbose=0)
+    for a, b in zip(_weights(loaded), _weights(model), strict=True):
+        np.testing.assert_array_equal(a, b)
