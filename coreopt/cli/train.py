@@ -13,8 +13,10 @@ checkpoints in DIR/checkpoints/<folder>, which `--resume` continues. <folder>
 is the chain's name made safe for any file system: its parts joined by "+",
 each with ".key=value" for a hyperparameter in its name (sam+momentum,
 ema.momentum=0.999+adam). A chain with an EMA is tested on its averaged
-weights (the report says so). A chain's learning rate: `--lr`, else its
-own default below, else its innermost optimizer's, unless its name sets one.
+weights, one with Schedule-Free on its x (the report says so). `--resume`
+with some of DIR's optimizers keeps the others' saved history in the results.
+A chain's learning rate: `--lr`, else its own default below, else its
+innermost optimizer's, unless its name sets one.
 Every input is checked before anything is trained or written.
 """
 
@@ -188,6 +190,20 @@ def _check_folders(args, names, meta):
             loop.check_meta(folder, meta[name])
         elif found:
             raise ValueError(f"{str(folder)!r} already holds checkpoints; pass --resume.")
+    if args.resume:
+        _check_kept(args, names, meta[names[0]])
+
+
+def _check_kept(args, names, meta):
+    """The saved runs this one keeps but does not resume: made for the same data and model."""
+    from coreopt.train import loop, results
+
+    shared = {key: meta[key] for key in ("dataset", "sizes", "seed", "batch_size")}
+    for name in results.load_histories(args.out / "history.json"):
+        folder = _folder(args, name)
+        if name not in names and (folder / loop.META_FILE).is_file():
+            saved = json.loads((folder / loop.META_FILE).read_text())
+            loop.check_meta(folder, {**saved, **shared})
 
 
 def _meta(args, name, rate, sizes, opt) -> dict:
@@ -226,7 +242,7 @@ def run(args) -> int:
 
 
 def _run(args) -> int:
-    from coreopt.train import data, distribute
+    from coreopt.train import data, distribute, results
 
     names, hidden = _check(args)
     rates = parse_rates(args.lr, names)
@@ -243,6 +259,9 @@ def _run(args) -> int:
     for name in names:
         mlp, opt = _make(name, rates[name], sizes, args.seed, strategy)
         histories[name] = _train_one(args, name, mlp, opt, split, strategy, meta[name])
+    if args.resume:
+        histories = results.merge(results.load_histories(args.out / "history.json"), histories)
+        rates = {n: rates[n] if n in rates else _saved_rate(args, n) for n in histories}
     if strategy is None or distribute.is_chief(strategy):
         _write_results(args, histories, split, sizes, rates)
     return 0
@@ -260,6 +279,14 @@ def _train_one(args, name, mlp, opt, split, strategy, meta):
         checkpoint_every=args.checkpoint_every, meta=meta, verbose=0 if args.quiet else 1,
     )
     return trainer.fit(args.epochs, resume=args.resume and trainer_has_checkpoint(args, name))
+
+
+def _saved_rate(args, name):
+    """The learning rate a saved run (not resumed now) was trained with, from its meta."""
+    from coreopt.train import loop, results
+
+    path = _folder(args, name) / loop.META_FILE
+    return results.saved_rate(json.loads(path.read_text())) if path.is_file() else None
 
 
 def trainer_has_checkpoint(args, name) -> bool:
@@ -290,6 +317,7 @@ def _write_results(args, histories, split, sizes, rates):
 
 def _report(args, histories, split, sizes, rates) -> str:
     from coreopt.plots import training
+    from coreopt.train import results
 
     rate_text = ", ".join(f"{n} {_rate_text(n, r)}" for n, r in rates.items())
     return "\n".join([
@@ -298,10 +326,10 @@ def _report(args, histories, split, sizes, rates) -> str:
         f"- data: {split!r}",
         f"- model: MLP {sizes}, ReLU, He-uniform init (output layer Glorot-uniform), "
         f"seed {args.seed}",
-        f"- batch size {args.batch_size}, {args.epochs} epochs, data seed {args.seed}, "
+        f"- batch size {args.batch_size}, {_epochs_text(histories)}, data seed {args.seed}, "
         f"strategy {args.strategy}",
         f"- learning rates: {rate_text}",
-        f"- evaluation: {_evaluation_text(histories)}",
+        f"- evaluation: {results.evaluation_text(histories)}",
         "",
         "## Summary",
         "",
@@ -326,17 +354,12 @@ def _rate_text(name: str, rate) -> str:
     return "as named" if "learning_rate" in chains.resolve(name)[1] else "default"
 
 
-def _evaluation_text(histories) -> str:
-    """Which weights the test figures are of: the EMA's averages, or the trained ones."""
-    from coreopt.train import loop
-
-    averaged = [n for n, h in histories.items() if h and h[-1].get("test_weights") == loop.AVERAGED]
-    if not averaged:
-        return "test loss and accuracy of the trained weights"
-    others = [n for n in histories if n not in averaged]
-    text = (f"test loss and accuracy of {', '.join(averaged)} on the EMA's averaged weights "
-            "(swapped in for each evaluation; training goes on from the trained weights)")
-    return text + (f"; of {', '.join(others)} on the trained weights" if others else "")
+def _epochs_text(histories) -> str:
+    """"N epochs", or each run's epochs when they differ (a resumed subset)."""
+    epochs = {n: h[-1]["epoch"] if h else 0 for n, h in histories.items()}
+    if len(set(epochs.values())) == 1:
+        return f"{next(iter(epochs.values()))} epochs"
+    return "epochs " + ", ".join(f"{n} {e}" for n, e in epochs.items())
 
 
 def _write(path: Path, text: str) -> None:

@@ -18,9 +18,10 @@ or any other object with the `apply_gradients(grads, vars)` protocol (Keras's).
 * After each epoch the history gets one record:
   {epoch, step, loss, accuracy, test_loss, test_accuracy, time_s}
   (train figures averaged over the epoch's examples, test on the held-out split).
-  When the chain holds an EMA, the test figures are those of its averaged
-  weights (swapped in by `EMA.swapped` for the evaluation only) and each
-  record also has "test_weights": "ema average".
+  When a level of the chain has `swapped` (an EMA, Schedule-Free), the test
+  figures are of the weights it swaps in for the evaluation only (the EMA's
+  averages, Schedule-Free's x) and each record also has "test_weights", their
+  label (`coreopt.train.results.weights_label`: "ema average", "schedule-free x").
 * `logdir`: the same figures as TensorBoard scalars (`tf.summary`), by epoch.
 * `checkpoint_dir`: a `tf.train.CheckpointManager` saves model, optimizer,
   step counter, epoch accumulators and history every `checkpoint_every`
@@ -55,9 +56,9 @@ from coreopt.core import checkpoints
 from coreopt.train import data as data_lib
 from coreopt.train import distribute
 from coreopt.train.model import accuracy, cross_entropy
+from coreopt.train.results import averaging_level, weights_label
 
 META_FILE = "coreopt-meta.json"
-AVERAGED = "ema average"  # a record's "test_weights" when an EMA's averages were evaluated
 FOLDER_MAX = 120  # longest folder name made from a chain name, before its hash
 
 
@@ -107,6 +108,7 @@ class Trainer:
         self.jit_compile = bool(jit_compile) and strategy is None
         self.steps_per_epoch = data_lib.steps_per_epoch(len(split.x_train), self.batch_size)
         self.averaged = averaging_level(optimizer)
+        self.test_weights = weights_label(self.averaged)
         self._make_state()
         self._train_step = self._compile_train_step()
         self._eval = tf.function(self._evaluate_batch)
@@ -189,9 +191,9 @@ class Trainer:
     def evaluate(self, x, y, *, averaged: bool = True) -> tuple[float, float]:
         """(mean loss, accuracy) of the model on (x, y), in one batch.
 
-        When the chain holds an EMA and `averaged` is True, the model is
-        evaluated with the EMA's averaged weights, swapped in for the
-        evaluation only (`EMA.swapped`); else with the trained weights.
+        When a level of the chain has `swapped` (an EMA, Schedule-Free) and
+        `averaged` is True, the model is evaluated with the weights it swaps in
+        for the evaluation only (averages, x); else with the trained weights.
         """
         scope = self.averaged.swapped(self.variables) if averaged and self.averaged \
             else _NullScope()
@@ -262,8 +264,8 @@ class Trainer:
                   "loss": float(loss_sum / seen), "accuracy": float(hits / seen),
                   "test_loss": test_loss, "test_accuracy": test_acc,
                   "time_s": time.perf_counter() - start}
-        if self.averaged is not None:
-            record["test_weights"] = AVERAGED
+        if self.test_weights is not None:
+            record["test_weights"] = self.test_weights
         return record
 
     def _report(self, record, epochs, writer):
@@ -322,16 +324,6 @@ def as_optimizer(optimizer, strategy=None):
 
     with strategy.scope() if strategy is not None else _NullScope():
         return coreopt.get(optimizer)
-
-
-def averaging_level(optimizer):
-    """The outermost level of a chain with `swapped(variables)` (an EMA), or None."""
-    level = optimizer
-    while level is not None:
-        if callable(getattr(level, "swapped", None)):
-            return level
-        level = getattr(level, "inner", None) if getattr(level, "wraps", False) else None
-    return None
 
 
 def folder_name(name: str) -> str:

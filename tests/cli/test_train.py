@@ -56,6 +56,34 @@ def test_resume_continues_to_the_same_history(tmp_path):
     assert strip(_history(tmp_path / "cut")) == strip(_history(tmp_path / "whole"))
 
 
+def test_resuming_some_optimizers_keeps_the_others_history(tmp_path, capsys):
+    assert _train(tmp_path, "--optimizers", "adam,gd", "--epochs", "2") == 0
+    out = tmp_path / "out"
+    gd = _history(out)["gd"]
+    assert _train(tmp_path, "--optimizers", "lion", "--epochs", "1", "--resume",
+                  "--hidden", "8") == 2  # gd and adam were trained on another model
+    assert "sizes: checkpoint has [64, 16, 10], this run [64, 8, 10]" in capsys.readouterr().err
+    assert _train(tmp_path, "--optimizers", "adam", "--epochs", "3", "--resume") == 0
+    rows = list(csv.DictReader((out / "history.csv").open()))
+    assert [(r["optimizer"], r["epoch"]) for r in rows] == [
+        ("adam", "1"), ("adam", "2"), ("adam", "3"), ("gd", "1"), ("gd", "2")]
+    assert _history(out)["gd"] == gd
+    report = (out / "report.md").read_text()
+    assert "| adam | 3 |" in report and "| gd | 2 |" in report  # the summary, side by side
+    assert "| gd | 2 | 24 |" in report  # the epoch table: 12 steps of 128 per epoch of 1438
+    assert "epochs adam 3, gd 2" in report and "learning rates: adam 0.001, gd 0.1" in report
+
+
+def test_schedule_free_is_reported_as_tested_on_its_x(tmp_path):
+    assert _train(tmp_path, "--optimizers", "gd,schedule_free_sgd", "--epochs", "1") == 0
+    out = tmp_path / "out"
+    rows = list(csv.DictReader((out / "history.csv").open()))
+    assert [r["test_weights"] for r in rows] == ["", "schedule-free x"]
+    report = (out / "report.md").read_text()
+    assert "of schedule_free_sgd on Schedule-Free's x" in report and "EMA" not in report
+    assert "of gd on the trained weights" in report
+
+
 @pytest.mark.parametrize("args, message", [
     (["--optimizers", "adma"], "Unknown optimizer 'adma'. Did you mean"),
     (["--batch-size", "5000"], "`batch_size` must be an integer in [1, 1438]"),

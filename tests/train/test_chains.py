@@ -8,7 +8,7 @@ import pytest
 import tensorflow as tf
 
 import coreopt
-from coreopt.train import data, loop, model
+from coreopt.train import data, loop, model, results
 
 SPLIT = data.load("digits")
 SIZES = (64, 24, 10)
@@ -108,7 +108,7 @@ def test_an_ema_chain_is_evaluated_on_its_averaged_weights(name):
         _evaluated(trained, SPLIT.x_test, SPLIT.y_test), rel=1e-5)
     for a, b in zip(_weights(trainer.model), trained, strict=True):
         np.testing.assert_array_equal(a, b)  # the trained weights are back after evaluating
-    assert all(r["test_weights"] == loop.AVERAGED for r in history)
+    assert all(r["test_weights"] == results.AVERAGED for r in history)
 
 
 def test_a_chain_without_ema_is_evaluated_on_its_trained_weights():
@@ -128,7 +128,7 @@ def test_an_ema_chain_under_a_strategy_matches_one_device():
                            seed=5, verbose=0, strategy=strategy)
     history = trainer.fit(2)
     for got, want in zip(history, expected, strict=True):
-        assert got["test_weights"] == loop.AVERAGED
+        assert got["test_weights"] == results.AVERAGED
         assert got["test_loss"] == pytest.approx(want["test_loss"], rel=1e-4)
 
 

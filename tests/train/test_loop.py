@@ -167,3 +167,11 @@ def test_fit_again_continues_the_same_run(tmp_path):
     assert [r["epoch"] for r in history] == [1, 2, 3]
     for a, b in zip([v.numpy() for v in mlp.trainable_variables], expected, strict=True):
         np.testing.assert_array_equal(a, b)
+
+
+@pytest.mark.parametrize("name, label", [("schedule_free_sgd", "schedule-free x"),
+                                         ("ema:gd", "ema average")])
+def test_records_name_the_weights_they_were_tested_on(name, label):
+    trainer = loop.Trainer(model.MLP((64, 8, 10), seed=0), coreopt.get(name, learning_rate=0.1),
+                           SPLIT, batch_size=500, verbose=0)
+    assert [r["test_weights"] for r in trainer.fit(1)] == [label]
