@@ -177,3 +177,12 @@ def test_items_that_are_not_pairs_are_refused_by_name():
     with pytest.raises(TypeError, match=r"each item must be a \(gradient, variable\) pair"):
         coreopt.GradientDescent(0.1).apply_gradients([tf.constant([1.0, 1.0])])
     np.testing.assert_array_equal(x.numpy(), [1.0, 2.0])
+
+
+@pytest.mark.parametrize("variables", [None, "given"])
+def test_a_dict_of_gradients_is_refused_naming_grads(variables):
+    x = tf.Variable(3.0)
+    opt = coreopt.GradientDescent(0.1)
+    with pytest.raises(TypeError, match=r"`grads`.*list of gradients.*\(gradient, variable\)"):
+        opt.apply_gradients({0: tf.constant(1.0)}, None if variables is None else [x])
+    assert float(x.numpy()) == 3.0

@@ -10,7 +10,7 @@ import pytest
 import tensorflow as tf
 
 import coreopt
-from tests.optimizers import reference
+from coreopt.testing import oracle as reference
 from tests.optimizers.cases import CASES as OPTIMIZER_CASES
 
 SHAPE = (3, 2)  # rank 2: Muon steps it too

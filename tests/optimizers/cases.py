@@ -153,7 +153,7 @@ CASES = {
     ),
     "rprop": Case(
         # stale_update's first step is zero (the None-gradient test needs a move): see
-        # rprop.py's example and test_reference.py.
+        # rprop.py's example and tests/testing/test_oracle.py.
         ({"learning_rate": 0.01},
          {"learning_rate": 0.05, "eta_minus": 0.3, "eta_plus": 1.5, "min_step_size": 1e-3,
           "max_step_size": 0.02},
@@ -173,7 +173,7 @@ CASES = {
         ({"learning_rate": 0.05}, {"learning_rate": 0.05, "alpha": 0.5, "beta": 2.0}),
     ),
     # schedule_form="optax" with a warmup does not move on its first step (the None-gradient
-    # contract needs a move): the parity table and test_reference.py cover it.
+    # contract needs a move): the parity table and tests/testing/test_oracle.py cover it.
     "schedule_free_sgd": Case(
         ({"learning_rate": 0.1},
          {"learning_rate": 0.1, "beta_1": 0.8, "weight_decay": 0.01, "warmup_steps": 5.0,

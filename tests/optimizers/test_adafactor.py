@@ -6,7 +6,7 @@ import numpy as np
 import tensorflow as tf
 
 import coreopt
-from tests.optimizers.reference import REFERENCES
+from coreopt.testing.oracle import REFERENCES
 
 
 def test_zero_rows_and_columns_stay_finite_and_still():

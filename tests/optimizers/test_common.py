@@ -10,6 +10,7 @@ import tensorflow as tf
 
 import coreopt
 from coreopt.compat import from_keras
+from coreopt.testing import oracle as reference
 from tests.helpers import (
     gradient,
     initial_values,
@@ -18,7 +19,6 @@ from tests.helpers import (
     run_steps,
     shapes_for,
 )
-from tests.optimizers import reference
 from tests.optimizers.cases import CASES, config_params, keras_params
 
 STEPS = 100

@@ -10,8 +10,8 @@ import tensorflow as tf
 
 import coreopt
 from coreopt.optimizers import muon
+from coreopt.testing import oracle as reference
 from tests.helpers import SHAPES, gradient, initial_values, relative_error
-from tests.optimizers import reference
 
 RNG = np.random.default_rng(4)
 MATRIX = RNG.normal(size=(6, 4))

@@ -4,7 +4,7 @@ import numpy as np
 import tensorflow as tf
 
 import coreopt
-from tests.optimizers import reference
+from coreopt.testing import oracle as reference
 
 
 def test_variable_added_later_joins_the_momentum_schedule():

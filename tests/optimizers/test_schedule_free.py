@@ -7,8 +7,8 @@ import pytest
 import tensorflow as tf
 
 import coreopt
+from coreopt.testing import oracle as reference
 from tests.helpers import gradient, initial_values, make_variables, relative_error, run_steps
-from tests.optimizers import reference
 
 CONFIG = {"learning_rate": 0.05, "beta_1": 0.8, "warmup_steps": 5.0, "weight_decay": 0.01}
 

@@ -9,8 +9,8 @@ import tensorflow as tf
 
 import coreopt
 from coreopt.compat import from_keras
+from coreopt.testing import oracle as reference
 from tests.helpers import gradient, initial_values, make_variables, relative_error, run_steps
-from tests.optimizers import reference
 from tests.wrappers.cases import WrapperCase
 
 

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from tests.optimizers import reference
+from coreopt.testing import oracle as reference
 from tests.wrappers.cases import WrapperCase
 
 
 class Clipped:
-    """Clip the gradients (tests.optimizers.reference's clip functions), then the inner step."""
+    """Clip the gradients (coreopt.testing.oracle's clip functions), then the inner step."""
 
     def __init__(self, inner, clip, **config):
         self.inner, self.clip, self.config = inner, clip, config

@@ -18,8 +18,8 @@ import tensorflow as tf
 
 import coreopt
 from coreopt import lab
+from coreopt.testing import oracle as reference
 from tests.helpers import gradient, gradient_noise, initial_values, make_variables, relative_error
-from tests.optimizers import reference
 from tests.optimizers.cases import CASES as OPTIMIZER_CASES
 from tests.wrappers.cases import INNERS, collect, missing
 

@@ -7,8 +7,8 @@ import pytest
 import tensorflow as tf
 
 import coreopt
+from coreopt.testing import oracle as reference
 from tests.helpers import gradient, initial_values, make_variables, relative_error, run_steps
-from tests.optimizers import reference
 from tests.wrappers.cases import WrapperCase
 
 

@@ -11,9 +11,9 @@ import pytest
 import tensorflow as tf
 
 import coreopt
+from coreopt.testing import oracle as reference
 from coreopt.train.keras_adapter import KerasOptimizer
 from tests.helpers import gradient, initial_values
-from tests.optimizers import reference
 from tests.wrappers.cases import WrapperCase
 
 NAMES = ["scale", "dense/bias", "dense/kernel", "conv/kernel"]  # shapes (), (7,), (4, 5), (2, 3, 4)

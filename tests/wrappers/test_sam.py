@@ -22,15 +22,15 @@ import pytest
 import tensorflow as tf
 
 import coreopt
+from coreopt.testing import oracle as reference
 from tests.helpers import gradient, initial_values, make_variables, relative_error
-from tests.optimizers import reference
 from tests.wrappers.cases import WrapperCase
 
 ROOT = str(Path(__file__).resolve().parents[2])
 
 
 class SAMReference:
-    """SAM / ASAM around a `tests.optimizers.reference` inner oracle, float64.
+    """SAM / ASAM around a `coreopt.testing.oracle` inner oracle, float64.
 
     Foret et al. 2021 (p = 2) and Kwon et al. 2021 (elementwise T = |x|):
     e = rho * T^2 g / (||T g|| + epsilon) (T = 1 without `adaptive`), one norm

@@ -12,9 +12,9 @@ import pytest
 import tensorflow as tf
 
 import coreopt
+from coreopt.testing import oracle as reference
 from coreopt.train.keras_adapter import KerasOptimizer
 from tests.helpers import SHAPES, gradient, initial_values, relative_error
-from tests.optimizers import reference
 from tests.wrappers.cases import WrapperCase
 
 NAMES = ["scale", "dense/bias", "dense/kernel", "conv/kernel"]  # one per helpers.SHAPES

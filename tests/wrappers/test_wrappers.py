@@ -13,8 +13,8 @@ import pytest
 import tensorflow as tf
 
 import coreopt
+from coreopt.testing import oracle as reference
 from tests.helpers import gradient, initial_values, make_variables, relative_error, shapes_for
-from tests.optimizers import reference
 from tests.optimizers.cases import CASES
 
 WRAP = {

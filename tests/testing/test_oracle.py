@@ -7,7 +7,7 @@ import math
 import numpy as np
 import pytest
 
-from tests.optimizers.reference import (
+from coreopt.testing.oracle import (
     MUON_COEFFICIENTS,
     REFERENCES,
     clip_by_global_norm,
