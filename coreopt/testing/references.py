@@ -7,6 +7,7 @@ A spec names one optimizer with literal keyword arguments:
     keras:Adam(learning_rate=0.01)    keras.optimizers.Adam(learning_rate=0.01)
     torch:RMSprop(lr=0.01, alpha=0.9) torch.optim.RMSprop through coreopt.compat.from_torch
     optax:adam(learning_rate=0.01)    optax.adam(...) through coreopt.compat.from_optax
+    oracle:adam(epsilon_hat=true)     coreopt's float64 NumPy oracle (coreopt.testing.oracle)
 
 Values are literals only: numbers (1e-3, -2, inf, nan), true/false (any case), None,
 quoted strings, and tuples or lists of them. Nothing is evaluated: the text is read by
@@ -32,7 +33,7 @@ import dataclasses
 import difflib
 import re
 
-PREFIXES = ("coreopt", "keras", "torch", "optax")
+PREFIXES = ("coreopt", "keras", "torch", "optax", "oracle")
 # What to install for each library that is not a dependency (pyproject's extras).
 PACKAGES = {"torch": ("torch", "torch"), "optax": ("jax", "optax")}  # prefix -> (extra, module)
 # pyproject.toml's extras (tests/testing/test_verify.py checks that they agree), for an
@@ -241,7 +242,7 @@ class Side:
 
     Attributes:
         name: as shown ("adam(epsilon_hat=True)", "toys.KerasAdam").
-        library: "coreopt", "keras", "torch", "optax" or "object" (anything with
+        library: "coreopt", "keras", "torch", "optax", "oracle" or "object" (anything with
             `apply_gradients(grads, vars)`).
         make: a function of no arguments returning a new optimizer.
         spec: the coreopt chain and its arguments (what the explainer varies), or None.
@@ -322,6 +323,10 @@ def _from_spec(spec: Spec) -> Side:
 
         return Side(spec.text(), "coreopt", lambda: chains.build(spec.chain, spec.flat()), spec)
     (name, kwargs), = spec.parts
+    if spec.library == "oracle":
+        from coreopt.testing.oracle.adapter import from_oracle
+
+        return Side(spec.text(), "oracle", lambda: from_oracle(name, **kwargs))
     if spec.library == "keras":
         import keras
 

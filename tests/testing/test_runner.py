@@ -155,10 +155,34 @@ def test_mirrored_is_not_applicable_with_one_logical_cpu():
 
 
 # ------------------------------------------------------------ a named reference
-def test_without_a_reference_the_reference_checks_say_how_to_name_one():
-    card = check(toys.PlainGD, checks=["reference", "step_time"])
-    assert card.verdicts() == {"reference": NA, "step_time": NA}
-    assert all('reference="adam"' in r.sentence for r in card.results)
+def test_without_a_reference_the_reference_check_says_how_to_name_one():
+    card = check(toys.PlainGD, checks=["reference"])
+    assert card.verdicts() == {"reference": NA}
+    assert 'reference="adam"' in card["reference"].sentence
+
+
+@pytest.mark.parametrize("candidate, closest, why", [
+    (toys.PlainGD, "gd", "by the class name 'PlainGD'"),  # its last word
+    (toys.KerasFormAdam, "adam", "by the class name 'KerasFormAdam'"),
+    (toys.TorchFormRMSprop, "rmsprop", "by the class name 'TorchFormRMSprop'"),
+    (lambda: coreopt.get("ema:lion"), "lion", "the chain's innermost optimizer"),
+    (toys.Hangs, "gd", "no registered optimizer is named like 'Hangs'"),
+])
+def test_without_a_reference_step_time_is_against_the_closest_registered(candidate, closest,
+                                                                         why):
+    from coreopt.testing.checks_reference import closest_registered
+
+    name, sentence = closest_registered(candidate())
+    assert name == closest and why in sentence
+
+
+def test_step_time_without_a_reference_names_what_it_timed_against():
+    result = _one(toys.KerasFormAdam, "step_time")
+    assert result.verdict == PASS and "x adam's" in result.sentence
+    assert result.evidence["reference"] == "adam" and result.evidence["ratio"] > 0
+    alone = _one("adam", "step_time")
+    assert alone.verdict == PASS and "adam is a registered optimizer" in alone.sentence
+    assert "ratio" not in alone.evidence and alone.evidence["seconds_per_step"] > 0
 
 
 def test_the_reference_check_is_verify_with_its_explanation():

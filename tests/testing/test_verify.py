@@ -57,6 +57,12 @@ def test_torch_form_rmsprop_needs_epsilon_outside_the_square_root():
     assert both.ok, both.sentence
 
 
+def test_the_oracle_reference_parts_from_a_candidate_in_another_form():
+    diff = verify(toys.KerasFormAdam, "oracle:adam", steps=5, dtypes="float64")
+    assert not diff.ok and diff.reference == "oracle:adam"
+    assert diff.first["float64"]["step"] == 1 and 1e-8 < diff.first["float64"]["error"] < 1e-6
+
+
 def test_bias_correction_written_back_parts_the_first_moment_at_step_1():
     diff = diff_of(toys.TwiceCorrectedAdam, "adam")
     found = diff.explanation
@@ -105,6 +111,9 @@ def test_keras_adam_is_explained_with_its_float32_roundings():
     ("keras:Adam(learning_rate=0.5)",
      "adam(learning_rate=0.5, epsilon_hat=true, float32_correction_betas=true)"),
     (toys.PlainGD, "gd(learning_rate=0.1)"),
+    ("adam", "oracle:adam"),  # coreopt's NumPy oracle, written from the paper
+    (toys.KerasFormAdam, "oracle:adam(epsilon_hat=true)"),
+    ("lamb(learning_rate=0.01)", "oracle:lamb(learning_rate=0.01)"),
 ])
 def test_correct_candidates_match(candidate, reference):
     diff = verify(candidate, reference, steps=10)
@@ -227,6 +236,8 @@ def test_a_spec_that_does_not_parse_points_at_the_character(text, position, word
                                       "or 'Adam'"),
     ("adam(beta1=0.5)", "Did you mean 'beta_1' or 'beta_2'?"),
     ("keras:Adam(beta1=0.5)", "Argument(s) not recognized"),
+    ("oracle:adma", "Unknown optimizer 'adma'. Did you mean"),
+    ("oracle:adam(beta1=0.5)", "unknown hyperparameter(s) ['beta1']"),
 ])
 def test_unknown_names_get_suggestions(text, words):
     with pytest.raises(ValueError, match=re.escape(words)):

@@ -7,8 +7,9 @@ has its row in `tests/wrappers/test_<module>.py` as
 
 `oracle(inner_reference, **config)` is a NumPy implementation written from the
 paper around an inner oracle from `coreopt.testing.oracle`, with
-`step(grads, params, grad_fn=None) -> new params` (all float64 arrays; `grad_fn(params) -> grads` is the loss closure's
-gradient, for wrappers that need it). The common suite
+`step(grads, params, grad_fn=None) -> new params` (all float64 arrays;
+`grad_fn(params) -> grads` is the loss closure's gradient, for wrappers that
+need it). The common suite
 (`tests/wrappers/test_common.py`) runs every row through the contracts.
 """
 
