@@ -5,11 +5,13 @@
     coreopt verify my_opts:make --kwargs '{"lr": 0.01}' --against "keras:Adam(learning_rate=0.01)"
     coreopt verify my_opts:MyRMSprop --against "torch:RMSprop(lr=0.01)"      (needs torch)
     coreopt verify my_opts:MyAdam --against "optax:adam(learning_rate=0.001)" (needs optax)
+    coreopt verify my_opts:MyAdam --against "oracle:adam"   (coreopt's float64 NumPy oracle)
 
 MODULE:NAME is the candidate: a class or a function that returns a new optimizer
 (with `apply_gradients(grads, vars)`), called with --kwargs. SPEC is a coreopt
 name or chain with its options, or keras:, torch:, optax: and the library's
-name; arguments are literals (numbers, true/false, None, quoted strings,
+name, or oracle: and a registered name (coreopt's NumPy oracle, written from
+the papers); arguments are literals (numbers, true/false, None, quoted strings,
 tuples), read, never evaluated: importing MODULE is the only code run. Both
 step the same problem with the same gradients in float32 and float64
 (`coreopt.testing.verify`); when they differ the reference's convention options
@@ -36,7 +38,7 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
                    help="a class or factory: my_opts:MyAdam or path/to/file.py:MyAdam")
     p.add_argument("--against", required=True, metavar="SPEC",
                    help="the reference: adam(epsilon_hat=true), keras:Adam(...), torch:Adam(...), "
-                        "optax:adam(...)")
+                        "optax:adam(...), oracle:adam(...)")
     p.add_argument("--kwargs", default="{}", metavar="JSON",
                    help="keyword arguments for NAME, a JSON object")
     p.add_argument("--steps", type=int, default=20, metavar="N", help="steps per run")
