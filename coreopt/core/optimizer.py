@@ -575,6 +575,11 @@ def _check_variables(variables):
 def split_pairs(grads, variables):
     """(gradients, variables) as two lists from `(grads, vars)` or `(pairs, None)`, each
     variable unwrapped (Keras 3's), of the same length (ValueError otherwise)."""
+    if isinstance(grads, dict):  # iterating a dict gives its keys, never the gradients
+        raise TypeError(
+            "`grads` must be a list of gradients (then `vars`, in the same order) or of "
+            "(gradient, variable) pairs; received a dict: pass "
+            "apply_gradients(list(grads.values()), vars) or zip(grads, vars).")
     if variables is None:
         pairs = list(grads)
         if not all(isinstance(p, (tuple, list)) and len(p) == 2 for p in pairs):

@@ -8,7 +8,7 @@ import pytest
 import tensorflow as tf
 
 import coreopt
-from tests.optimizers import reference
+from coreopt.testing import oracle as reference
 
 
 def _gd_path(lr, steps=5):
