@@ -578,8 +578,8 @@ def split_pairs(grads, variables):
     if isinstance(grads, dict):  # iterating a dict gives its keys, never the gradients
         raise TypeError(
             "`grads` must be a list of gradients (then `vars`, in the same order) or of "
-            "(gradient, variable) pairs; received a dict: pass "
-            "apply_gradients(list(grads.values()), vars) or zip(grads, vars).")
+            "(gradient, variable) pairs; received a dict: pass its gradients as a list in "
+            "the order of `vars`, e.g. [grads[v.name] for v in vars].")
     if variables is None:
         pairs = list(grads)
         if not all(isinstance(p, (tuple, list)) and len(p) == 2 for p in pairs):
