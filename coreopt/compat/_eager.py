@@ -27,7 +27,7 @@ from __future__ import annotations
 import numpy as np
 import tensorflow as tf
 
-from coreopt.core.optimizer import split_pairs
+from coreopt.core.variables import split_pairs
 
 #: The TensorFlow dtypes the adapters step, by name ("float32", "float64").
 DTYPES = ("float32", "float64")

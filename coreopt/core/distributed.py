@@ -57,7 +57,8 @@ def minimize_in_replica(optimizer, loss_fn, variables):
     Raises:
         ValueError: the optimizer was not built for `variables` first.
     """
-    from coreopt.core.optimizer import closure_gradients, read
+    from coreopt.core.closures import closure_gradients
+    from coreopt.core.variables import read
 
     _check_built(optimizer, variables)
     context = tf.distribute.get_replica_context()

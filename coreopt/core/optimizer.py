@@ -22,16 +22,21 @@ the same arithmetic. A wrapper's slots and state nest its inner optimizer's
 under the key "inner" (see `coreopt.wrappers`). `grad_fn(params) -> grads`
 is the loss closure's gradient, given by `minimize` and the lab, for
 optimizers that evaluate the gradient more than once (SAM).
+
+Beside it: `coreopt.core.variables` (how `grads` and `vars` are paired,
+unwrapped and checked) and `coreopt.core.closures` (a loss closure's
+gradients).
 """
 
 from __future__ import annotations
 
-import warnings
-
 import tensorflow as tf
 
-from coreopt.core import checks, distributed, nonfinite, ops, precision
+from coreopt.core import checks, distributed, nonfinite, precision
+from coreopt.core.closures import closure_grad_fn, closure_gradients
+from coreopt.core.hyperparameters import Override, at_step, shown, stored
 from coreopt.core.spec import Spec
+from coreopt.core.variables import assign, check_variables, prepare, read, unwrap
 
 SHELL_ARGUMENTS = (("name", None), ("jit_compile", True), ("half_in_float32", True))
 
@@ -98,7 +103,7 @@ class Optimizer(tf.Module):
         for hyper in self.spec:
             value = values[hyper.name]
             if hyper.numeric:
-                self._hyper[hyper.name] = _stored(hyper.name, value) if hyper.schedule else value
+                self._hyper[hyper.name] = stored(hyper.name, value) if hyper.schedule else value
             else:
                 self._options[hyper.name] = value
         self.jit_compile = bool(jit_compile)
@@ -138,7 +143,7 @@ class Optimizer(tf.Module):
         known = self._slots.of
         if all(isinstance(v, tf.Variable) and v.ref() in known for v in variables):
             return  # every step after the first: nothing to check or create
-        _check_variables(variables)
+        check_variables(variables)
         with tf.init_scope():
             for var in variables:
                 if var.ref() in known:
@@ -255,7 +260,7 @@ class Optimizer(tf.Module):
         them); nothing is checked or kept after the block. Unknown names raise
         `KeyError`.
         """
-        return _Override(self, values)
+        return Override(self, values)
 
     # ------------------------------------------------------------- the step
     def update(self, grads, params, slots, state, grad_fn=None):
@@ -292,7 +297,7 @@ class Optimizer(tf.Module):
             raise TypeError(
                 f"{type(self).__name__} evaluates the gradient more than once and needs the "
                 "loss: call `opt.minimize(loss_fn, vars)` instead of `apply_gradients`.")
-        grads, variables = _prepare(grads, variables)
+        grads, variables = prepare(grads, variables)
         if distributed.in_replica_context():  # inside strategy.run
             distributed.apply_in_replica(self, grads, variables)
             return
@@ -353,7 +358,7 @@ class Optimizer(tf.Module):
             >>> float(opt.minimize(loss_fn, [x])), round(float(x.numpy()), 6)
             (4.0, 1.6)
         """
-        variables = _check_variables([unwrap(v) for v in variables])
+        variables = check_variables([unwrap(v) for v in variables])
         if not callable(loss_fn):
             raise TypeError(f"`loss_fn` must be a callable of no arguments returning the "
                             f"loss; received {type(loss_fn).__name__}.")
@@ -432,11 +437,11 @@ class Optimizer(tf.Module):
     # ------------------------------------------------------------ reporting
     def flat_config(self) -> dict:
         """Every hyperparameter by flat name (a wrapper's as "name.key"), plain values."""
-        return {k: _plain(v) for k, v in {**self._hyper, **self._options}.items()}
+        return {k: shown(v) for k, v in {**self._hyper, **self._options}.items()}
 
     def own_config(self) -> dict:
         """This object's own hyperparameters, in spec order, as plain values."""
-        return {h.name: _plain((self._hyper | self._options)[h.name]) for h in self.spec}
+        return {h.name: shown((self._hyper | self._options)[h.name]) for h in self.spec}
 
     def get_config(self) -> dict:
         """JSON-able data that `coreopt.from_config` rebuilds this optimizer from."""
@@ -456,165 +461,8 @@ class Optimizer(tf.Module):
         return f"{type(self).__name__}({body})"
 
 
-class _Override:
-    """`with_hyperparameters`'s context: route values to their level, restore after."""
-
-    def __init__(self, optimizer, values):
-        self.optimizer, self.values = optimizer, dict(values)
-
-    def __enter__(self):
-        opt = self.optimizer
-        unknown = sorted(set(self.values) - set(opt._hyper))
-        if unknown:
-            raise KeyError(f"{type(opt).__name__} has no hyperparameter {unknown}")
-        self.saved = dict(opt._hyper)
-        opt._hyper.update(self.values)
-        return opt
-
-    def __exit__(self, *exc):
-        self.optimizer._hyper = self.saved
-
-
-def closure_gradients(loss_fn, variables, scale=lambda loss: loss):
-    """(loss, gradients of `scale(loss)`) of the closure at the variables' values."""
-    with tf.GradientTape() as tape:
-        loss = loss_fn()
-        scaled = scale(loss)
-    grads = tape.gradient(scaled, variables)
-    return loss, [tf.zeros_like(v) if g is None else tf.convert_to_tensor(g)
-                  for g, v in zip(grads, variables)]
-
-
-def closure_grad_fn(loss_fn, variables, scale=lambda loss: loss):
-    """`grad_fn(params) -> grads` of the closure at other parameter values.
-
-    The variables hold `params` while the gradient is taken, then their own
-    values again.
-    """
-
-    def grad_fn(params):
-        saved = [tf.identity(v) for v in variables]
-        for var, value in zip(variables, params):
-            var.assign(tf.cast(value, var.dtype))  # a half variable's params come as float32
-        with tf.control_dependencies(params):
-            _, grads = closure_gradients(loss_fn, variables, scale)
-        with tf.control_dependencies(grads):
-            for var, value in zip(variables, saved):
-                var.assign(value)
-        return [tf.identity(g) for g in grads]
-
-    return grad_fn
-
-
-def read(tree):
-    """A nested structure of variables as tensors."""
-    return tf.nest.map_structure(tf.convert_to_tensor, tree)
-
-
-def assign(variables, values):
-    """Assigns a nested structure of values to the same structure of variables (each value
-    rounded to its variable's dtype: a float16 parameter stepped in float32)."""
-    tf.nest.map_structure(lambda var, value: var.assign(tf.cast(value, var.dtype)),
-                          variables, values)
-
-
-def unwrap(variable):
-    """The `tf.Variable` under a Keras 3 variable (itself for anything else)."""
-    inner = getattr(variable, "value", None)
-    if not isinstance(variable, tf.Variable) and isinstance(inner, tf.Variable):
-        return inner
-    return variable
-
-
 def _find(tree: dict, name: str):
     if name in tree and not isinstance(tree[name], dict):
         return tree[name]
     inner = tree.get("inner")
     return _find(inner, name) if isinstance(inner, dict) else None
-
-
-def at_step(value, state) -> tf.Tensor:
-    """A hyperparameter's value for the step after `state`: a schedule (a callable that is
-    not a variable) is called with the steps taken, `state["iterations"]`; float64."""
-    if callable(value) and not isinstance(value, tf.Variable):
-        value = value(state["iterations"])
-    return ops.f64(value)
-
-
-def _plain(value):
-    """A hyperparameter as shown to people: a float, or the object itself."""
-    if isinstance(value, tf.Variable) and value.shape.rank == 0:
-        return float(value.numpy()) if tf.executing_eagerly() else value
-    return value
-
-
-def _stored(name, value):
-    """A learning rate: a float goes into a float64 `tf.Variable` (no retrace on change)."""
-    if isinstance(value, tf.Variable) or callable(value):
-        return value
-    with tf.init_scope():
-        return tf.Variable(float(value), dtype=tf.float64, trainable=False, name=name)
-
-
-def _check_variables(variables):
-    seen = set()
-    for i, var in enumerate(variables):
-        if not isinstance(var, tf.Variable):
-            raise TypeError(
-                f"`vars[{i}]` must be a tf.Variable or a Keras variable; received "
-                f"{type(var).__name__}.")
-        if not var.dtype.is_floating:
-            raise TypeError(
-                f"`vars[{i}]` ({var.name}) must have a float dtype; received {var.dtype.name}.")
-        if var.ref() in seen:
-            raise ValueError(f"`vars[{i}]` ({var.name}) appears more than once.")
-        seen.add(var.ref())
-    return variables
-
-
-def split_pairs(grads, variables):
-    """(gradients, variables) as two lists from `(grads, vars)` or `(pairs, None)`, each
-    variable unwrapped (Keras 3's), of the same length (ValueError otherwise)."""
-    if isinstance(grads, dict):  # iterating a dict gives its keys, never the gradients
-        raise TypeError(
-            "`grads` must be a list of gradients (then `vars`, in the same order) or of "
-            "(gradient, variable) pairs; received a dict: pass its gradients as a list in "
-            "the order of `vars`, e.g. [grads[v.name] for v in vars].")
-    if variables is None:
-        pairs = list(grads)
-        if not all(isinstance(p, (tuple, list)) and len(p) == 2 for p in pairs):
-            raise TypeError("apply_gradients(pairs): each item must be a (gradient, variable) "
-                            "pair; or call apply_gradients(grads, vars).")
-        grads, variables = [p[0] for p in pairs], [p[1] for p in pairs]
-    grads, variables = list(grads), [unwrap(v) for v in variables]
-    if len(grads) != len(variables):
-        raise ValueError(
-            f"`grads` and `vars` must have the same length; received {len(grads)} "
-            f"gradients for {len(variables)} variables.")
-    return grads, variables
-
-
-def _prepare(grads, variables):
-    """Pairs, checks and densifies gradients; drops `None` ones with a warning."""
-    grads, variables = split_pairs(grads, variables)
-    _check_variables(variables)
-    missing = [v.name for g, v in zip(grads, variables) if g is None]
-    if missing:
-        if len(missing) == len(variables):
-            raise ValueError("No gradients provided for any variable.")
-        warnings.warn(f"Gradients are None for variables {missing}; skipping them.",
-                      stacklevel=3)
-    kept = [(g, v) for g, v in zip(grads, variables) if g is not None]
-    return [_dense(g, v) for g, v in kept], [v for _, v in kept]
-
-
-def _dense(grad, var):
-    """The gradient as a dense tensor of the variable's dtype, shape checked."""
-    grad = tf.convert_to_tensor(grad)  # densifies tf.IndexedSlices too
-    if not (grad.dtype.is_floating or grad.dtype.is_integer):
-        raise TypeError(f"gradient for {var.name} must be numeric; received {grad.dtype.name}.")
-    if not grad.shape.is_compatible_with(var.shape):
-        raise ValueError(
-            f"gradient for {var.name} has shape {grad.shape}; the variable has shape "
-            f"{var.shape}.")
-    return tf.cast(grad, var.dtype)

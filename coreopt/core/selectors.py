@@ -25,7 +25,7 @@ import re
 import numpy as np
 import tensorflow as tf
 
-from coreopt.core.optimizer import unwrap
+from coreopt.core.variables import unwrap
 
 
 def variable_path(x) -> str | None:

@@ -12,7 +12,7 @@ import contextlib
 
 import tensorflow as tf
 
-from coreopt.core.optimizer import unwrap
+from coreopt.core.variables import unwrap
 
 
 def slot_pairs(optimizer, variables, slot: str, lacking: str = ":") -> list:

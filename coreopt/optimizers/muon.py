@@ -104,9 +104,10 @@ import math
 import tensorflow as tf
 
 from coreopt.core import ops
-from coreopt.core.optimizer import Optimizer, unwrap
+from coreopt.core.optimizer import Optimizer
 from coreopt.core.registry import register
 from coreopt.core.spec import Spec, numeric, option
+from coreopt.core.variables import unwrap
 
 _KELLER_JORDAN = ((3.4445, -4.7750, 2.0315),)
 _YOU = tuple((a / 1024, b / 1024, c / 1024) for a, b, c in (

@@ -69,7 +69,8 @@ from __future__ import annotations
 import tensorflow as tf
 
 from coreopt.core import ops, swapping
-from coreopt.core.optimizer import Optimizer, at_step
+from coreopt.core.hyperparameters import at_step
+from coreopt.core.optimizer import Optimizer
 from coreopt.core.registry import register
 from coreopt.core.spec import Spec, numeric, option
 

@@ -41,7 +41,7 @@ import types
 import numpy as np
 import tensorflow as tf
 
-from coreopt.core.optimizer import unwrap
+from coreopt.core.variables import unwrap
 from coreopt.testing.diff import shape_text
 
 # The search's names for its float32 changes: the learning rate (Keras keeps it in a float32

@@ -42,7 +42,8 @@ import keras
 import tensorflow as tf
 
 from coreopt.core import distributed
-from coreopt.core.optimizer import Optimizer, unwrap
+from coreopt.core.optimizer import Optimizer
+from coreopt.core.variables import unwrap
 
 __all__ = ["ClosureModel", "closure_train_step"]
 

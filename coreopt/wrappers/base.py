@@ -44,7 +44,8 @@ inner step through `self.inner_step` (or not, for a skipped step). A
 
 from __future__ import annotations
 
-from coreopt.core.optimizer import Optimizer, at_step
+from coreopt.core.hyperparameters import at_step
+from coreopt.core.optimizer import Optimizer
 
 
 class Wrapper(Optimizer):

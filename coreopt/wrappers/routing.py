@@ -54,10 +54,11 @@ import inspect
 
 import tensorflow as tf
 
-from coreopt.core.optimizer import Optimizer, unwrap
+from coreopt.core.optimizer import Optimizer
 from coreopt.core.registry import register
 from coreopt.core.selectors import variable_path
 from coreopt.core.spec import Spec
+from coreopt.core.variables import unwrap
 from coreopt.wrappers import route_rules as rules_
 from coreopt.wrappers.base import Wrapper
 from coreopt.wrappers.route_hyperparameters import GroupHyperparameters

@@ -57,10 +57,10 @@ import numpy as np
 import tensorflow as tf
 
 from coreopt.core import ops
-from coreopt.core.optimizer import unwrap
 from coreopt.core.registry import register
 from coreopt.core.selectors import chosen, compile_pattern, variable_path
 from coreopt.core.spec import Spec, numeric, option
+from coreopt.core.variables import unwrap
 from coreopt.wrappers.base import Wrapper
 
 MASK = "decay_mask"

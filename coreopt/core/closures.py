@@ -1,0 +1,53 @@
+"""The gradients of a loss closure, at the variables' values or at other parameter values.
+
+`minimize(loss_fn, vars)` and the loss-closure protocol (`grad_fn(params) ->
+grads`, for optimizers that evaluate the gradient more than once, such as SAM)
+take their gradients here. A `None` gradient (a variable the loss does not
+read) is a zero.
+
+Example:
+    >>> import tensorflow as tf
+    >>> x = tf.Variable(3.0)
+    >>> loss, grads = closure_gradients(lambda: x * x, [x])
+    >>> float(loss), float(grads[0])
+    (9.0, 6.0)
+    >>> float(closure_grad_fn(lambda: x * x, [x])([tf.constant(1.0)])[0]), float(x.numpy())
+    (2.0, 3.0)
+"""
+
+from __future__ import annotations
+
+import tensorflow as tf
+
+__all__ = ["closure_grad_fn", "closure_gradients"]
+
+
+def closure_gradients(loss_fn, variables, scale=lambda loss: loss):
+    """(loss, gradients of `scale(loss)`) of the closure at the variables' values."""
+    with tf.GradientTape() as tape:
+        loss = loss_fn()
+        scaled = scale(loss)
+    grads = tape.gradient(scaled, variables)
+    return loss, [tf.zeros_like(v) if g is None else tf.convert_to_tensor(g)
+                  for g, v in zip(grads, variables)]
+
+
+def closure_grad_fn(loss_fn, variables, scale=lambda loss: loss):
+    """`grad_fn(params) -> grads` of the closure at other parameter values.
+
+    The variables hold `params` while the gradient is taken, then their own
+    values again.
+    """
+
+    def grad_fn(params):
+        saved = [tf.identity(v) for v in variables]
+        for var, value in zip(variables, params):
+            var.assign(tf.cast(value, var.dtype))  # a half variable's params come as float32
+        with tf.control_dependencies(params):
+            _, grads = closure_gradients(loss_fn, variables, scale)
+        with tf.control_dependencies(grads):
+            for var, value in zip(variables, saved):
+                var.assign(value)
+        return [tf.identity(g) for g in grads]
+
+    return grad_fn
