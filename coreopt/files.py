@@ -1,8 +1,9 @@
 """Files written whole or not at all: a temporary file in the same folder, then a rename.
 
 A reader (or a run killed half-way) sees the old file or the new one, never a
-part of it. Every file coreopt writes (results, reports, figures, training
-records) goes through here. No TensorFlow.
+part of it; the new file gets the user's umask, as a plain `open` would give it.
+Every file coreopt writes (results, reports, figures, training records) goes
+through here. No TensorFlow.
 
 Example:
     >>> import pathlib, tempfile
@@ -20,7 +21,7 @@ from __future__ import annotations
 
 import contextlib
 import os
-import tempfile
+import secrets
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -30,15 +31,26 @@ def atomic(path) -> Iterator[Path]:
     """A temporary path beside `path` (same suffix, for writers that read it), renamed onto
     `path` when the block ends without an error; removed when it raises."""
     path = Path(path)
-    fd, name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.stem}.", suffix=path.suffix)
-    os.close(fd)
-    tmp = Path(name)
+    tmp = _create_beside(path)
     try:
         yield tmp
         os.replace(tmp, path)
     except BaseException:
         tmp.unlink(missing_ok=True)
         raise
+
+
+def _create_beside(path: Path) -> Path:
+    """A new empty file `.<stem>.<random><suffix>` in `path`'s folder, created with mode
+    0666 less the user's umask (0644 under umask 022), as `open` would make `path`."""
+    for _ in range(100):
+        tmp = path.parent / f".{path.stem}.{secrets.token_hex(4)}{path.suffix}"
+        try:
+            os.close(os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666))
+        except FileExistsError:
+            continue
+        return tmp
+    raise FileExistsError(f"no free temporary name beside {str(path)!r}.")
 
 
 def write_text(path, text: str) -> None:

@@ -84,7 +84,7 @@ def results_table(runs):
     counts["median iteration (converged)"] = (
         frame[frame.status == "converged"].groupby(keys, sort=False)["iteration"].median())
     return counts.reset_index(), (f"{len(frame)} runs, counted per configuration; "
-                                  "every run is in results.csv and results.json.")
+                                  "every run is in results.csv.")
 
 
 def varied(frame) -> list:

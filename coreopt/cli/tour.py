@@ -18,11 +18,13 @@ in at the end, so an interrupted tour leaves the previous one whole.
 from __future__ import annotations
 
 import json
+import os
 import pathlib
 import shutil
 import tempfile
 
 MARKER = "tour.json"  # what marks a folder as a tour's (and so replaceable by the next)
+STAGING = ".tour-staging"  # what marks a folder as a tour being built: its process id
 GUIDE_OPTIMIZERS = ("gd", "momentum", "adam")
 GUIDE_RATES = (1e-3, 1e-2, 1e-1)
 FAIR_FUNCTIONS = ("rosenbrock", "himmelblau")
@@ -54,6 +56,9 @@ def tour(out="coreopt-out", *, optimizers=None, log=lambda *a: None) -> pathlib.
     `optimizers`: the registered names for the fair panels and the sensitivity
     (default: every one that steps vectors, `coreopt.names(rank=1)`).
 
+    Folders that an earlier tour into `out` left half-built beside it (killed
+    before it could clean up) are removed first.
+
     Raises:
         ValueError: an unknown optimizer, or one that cannot step vectors.
         FileExistsError: `out` exists and holds something other than an earlier tour.
@@ -67,10 +72,13 @@ def tour(out="coreopt-out", *, optimizers=None, log=lambda *a: None) -> pathlib.
     check_writable(out)
     _check_replaceable(out)
     out.parent.mkdir(parents=True, exist_ok=True)
-    staging = pathlib.Path(tempfile.mkdtemp(prefix=f".{out.name}-", dir=out.parent))
+    remove_stale_staging(out)
+    staging = pathlib.Path(tempfile.mkdtemp(prefix=_staging_prefix(out), dir=out.parent))
+    (staging / STAGING).write_text(f"{os.getpid()}\n")
     try:
         _build(staging, log, names)
         _swap(staging, out)
+        (out / STAGING).unlink()
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
         raise
@@ -126,6 +134,54 @@ def _check_replaceable(out):
     if entries and MARKER not in entries:
         raise FileExistsError(f"output directory {str(out)!r} holds other data "
                               f"({', '.join(sorted(entries)[:5])}); choose a new --out.")
+
+
+def _staging_prefix(out) -> str:
+    return f".{out.name}-"
+
+
+def remove_stale_staging(out) -> list:
+    """Removes the folders beside `out` that a killed tour into `out` was building.
+
+    Only folders named as this module names them (`.<out>-...`) and holding its
+    staging mark (`STAGING`, written first) are taken, and only when the process
+    that wrote the mark is gone (a tour running now keeps its folder). The
+    old-tour folders of an interrupted swap (`.<out>-old-...`, holding one
+    `tour` folder with a `MARKER`) go too, once `out` is in place. Returns the
+    paths removed.
+    """
+    out = pathlib.Path(out)
+    removed = []
+    for folder in out.parent.glob(_staging_prefix(out) + "*"):
+        if folder.is_dir() and not folder.is_symlink() and _stale(folder):
+            shutil.rmtree(folder, ignore_errors=True)
+            removed.append(folder)
+    return removed
+
+
+def _stale(folder) -> bool:
+    """`folder` is a tour's staging folder whose process has ended, or a swap's leftover."""
+    mark = folder / STAGING
+    if mark.is_file():
+        try:
+            pid = int(mark.read_text().strip())
+        except ValueError:
+            return False
+        return not _running(pid)
+    out = folder.parent / folder.name[1:].rsplit("-old-", 1)[0]
+    entries = [p.name for p in folder.iterdir()]
+    return (entries == ["tour"] and (folder / "tour" / MARKER).is_file()
+            and "-old-" in folder.name and out.is_dir())  # the new tour is in: the swap ended
+
+
+def _running(pid) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
 
 
 def _swap(staging, out):

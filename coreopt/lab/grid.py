@@ -28,12 +28,12 @@ import itertools
 
 import numpy as np
 
-from coreopt.lab.inputs import PLAIN, resolve_all, split_names
+from coreopt.lab.inputs import PLAIN, check_moves, resolve_all, split_names
 from coreopt.lab.records import key_prefix, run_keys
 
-__all__ = ["Spec", "build", "configs", "defaults", "expand", "function", "grid_for",
-           "group_key", "one_value_each", "other_hyperparameters", "split_names", "starts_for",
-           "unbatchable"]
+__all__ = ["Spec", "build", "check_moves", "configs", "count", "defaults", "expand", "function",
+           "grid_for", "group_key", "one_value_each", "other_hyperparameters", "split_names",
+           "starts_for", "unbatchable"]
 
 
 @dataclasses.dataclass
@@ -223,7 +223,8 @@ def configs(choice, grid: dict) -> list:
 
     Raises:
         ValueError: an empty list, a hyperparameter the optimizer lacks, a
-            value its constructor refuses, or a value that is not plain data.
+            value its constructor refuses, a value that is not plain data, or a
+            learning rate of 0 (`check_moves`).
 
     Example:
         >>> from coreopt.lab.inputs import resolve
@@ -240,6 +241,8 @@ def configs(choice, grid: dict) -> list:
         for value in values:
             build(choice.target, {**choice.base, key: value})  # the constructor's range error
     _check_plain(choice, base, grid)
+    for rate in grid.get("learning_rate", [base.get("learning_rate")]):
+        check_moves(choice.label, rate)
     keys = list(grid)
     return [{**base, **dict(zip(keys, point))}
             for point in itertools.product(*(grid[k] for k in keys))]
@@ -314,7 +317,7 @@ def starts_for(function, starts, seeds) -> list:
 
 
 def expand(optimizer_items, function_items, grid, starts, seeds, settings,
-           where="the sweep") -> list:
+           where="the sweep", check=None) -> list:
     """Every `Spec` of the sweep, in a fixed order, keys filled in.
 
     Args:
@@ -324,6 +327,9 @@ def expand(optimizer_items, function_items, grid, starts, seeds, settings,
         starts, seeds: None, points or a count of random starts per seed.
         settings: (max_iters, rule, tol, divergence, dtype), part of every key.
         where: the entry point, for messages.
+        check: called with (the number of runs, the largest dimension) before
+            any config, start or `Spec` is built: it may refuse a sweep too
+            large to hold.
 
     Returns:
         A list of `Spec`s: optimizers, then configs, then functions, then starts.
@@ -334,13 +340,41 @@ def expand(optimizer_items, function_items, grid, starts, seeds, settings,
         raise ValueError("`functions` is empty.")
     if not isinstance(starts, (int, np.integer)) and list(seeds) != [0]:
         raise ValueError("`seeds` draw random starts: give `init` as a number of points.")
+    own = [grid_for(c, grid, choices) for c in choices]
+    if check is not None:
+        check(count(own, funcs, starts, seeds), max(f.dim for f in funcs))
     per_function = [(f, starts_for(f, starts, seeds)) for f in funcs]
     specs = []
-    for choice in choices:
-        for config in configs(choice, grid_for(choice, grid, choices)):
+    for choice, points in zip(choices, own):
+        for config in configs(choice, points):
             for f, points in per_function:
                 specs += _block(choice, config, f, points, settings)
     return specs
+
+
+def count(grids, functions, starts, seeds) -> int:
+    """How many runs `expand` makes from each optimizer's grid (hyperparameter -> values),
+    the `TestFunction`s, `starts` and `seeds`, from the sizes alone (nothing is built).
+
+    Example:
+        >>> from coreopt import functions
+        >>> count([{"learning_rate": [0.1, 0.2]}, {}], [functions.get("rosenbrock")], 16, [0, 1])
+        96
+    """
+    configs = sum(int(np.prod([len(v) for v in g.values()], dtype=object)) for g in grids)
+    return configs * sum(_start_count(f, starts, seeds) for f in functions)
+
+
+def _start_count(function, starts, seeds) -> int:
+    """len(starts_for(function, starts, seeds)), without drawing or checking a point."""
+    if starts is None:
+        return 1
+    if isinstance(starts, (int, np.integer)) and not isinstance(starts, bool):
+        return max(int(starts), 0) * len(list(seeds))
+    shape = np.shape(np.asarray(starts, np.float64))
+    if len(shape) <= 1:
+        return int(np.prod(shape)) if function.dim == 1 else 1
+    return shape[0]
 
 
 def _block(choice, config, f, points, settings) -> list:

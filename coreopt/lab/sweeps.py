@@ -24,7 +24,7 @@ from coreopt.lab.execute import ENGINES, PATH_BYTES, Batch
 from coreopt.lab.inputs import start
 from coreopt.lab.records import to_frame
 from coreopt.lab.single import check_budget
-from coreopt.lab.store import Store
+from coreopt.lab.store import Store, check_size
 
 __all__ = ["ENGINES", "PATH_BYTES", "STATUS_NAMES", "Batch", "Program", "sweep", "sweep_runs",
            "versions"]
@@ -121,6 +121,11 @@ def sweep_runs(optimizers, functions="seed_quartic", grid=None, **options) -> li
         engine: "auto" (batched for registered optimizers and chains whose
             registry entries are all `batchable`), "batched" or "single".
         progress: draw a progress bar on stderr.
+        max_memory, max_disk: the most bytes the sweep may take in memory and
+            on disk (default: what the machine has available, the free space
+            under `out`). A sweep whose estimate (`coreopt.lab.store.estimate`:
+            bytes per run from its dimension and kept paths, times the runs)
+            exceeds either is refused before anything is built or written.
 
     Returns:
         The `Run`s, in the sweep's order (optimizers, configs, functions, starts).
@@ -141,19 +146,32 @@ def sweep_runs(optimizers, functions="seed_quartic", grid=None, **options) -> li
 def _execute(optimizers, functions, grid, *, init=None, starts=None, seeds=(0,),
              max_iters=2000, rule="exact", tol=None, divergence=None, keep_paths=False,
              dtype="float32", out=None, resume=False, chunk_size=16384, workers=None,
-             engine="auto", progress=False):
+             engine="auto", progress=False, max_memory=None, max_disk=None):
     """Runs what is not done yet; returns the specs and the results (Batches, Run lists)."""
     init = start(init, starts, "starts")
     max_iters = check_budget(max_iters)
     stop = rules.make(rule, tol, divergence)
     settings = execute.settings(engine, chunk_size, workers, dtype)
     key_parts = (max_iters, stop.kind, stop.tol, stop.divergence, settings["dtype"])
-    specs = grids.expand(optimizers, functions, grid, init, seeds, key_parts, "a sweep")
+
+    def fits(runs, dim):
+        check_size(runs, dim, max_iters, keep_paths, out, max_memory, max_disk)
+
+    specs = grids.expand(optimizers, functions, grid, init, seeds, key_parts, "a sweep", fits)
     _check_gap(stop, specs)
     store = None
     if out is not None:
         spec = _describe(specs, init, seeds, key_parts, keep_paths)
         store = Store(out, spec, resume).open(versions())
+    try:
+        return specs, _run(specs, store, stop, max_iters, keep_paths, settings, progress)
+    finally:
+        if store:
+            store.close()
+
+
+def _run(specs, store, stop, max_iters, keep_paths, settings, progress) -> list:
+    """Runs the specs `store` does not hold yet, appending each result to it as it finishes."""
     done = store.done() if store else {}
     todo = [s for s in specs if s.key not in done]
     bar = _Bar(len(specs), len(specs) - len(todo), enabled=progress)
@@ -167,12 +185,20 @@ def _execute(optimizers, functions, grid, *, init=None, starts=None, seeds=(0,),
         results = execute.run_all(todo, stop, max_iters, keep_paths, settings, finished)
     finally:  # on an interruption, what was stored stays stored
         bar.close()
-    results.insert(0, [done[s.key] for s in specs if s.key in done])
+    results.insert(0, [_as_specified(done[s.key], s) for s in specs if s.key in done])
     if store:
         found = execute.records(results)
         runs = [found[s.key] for s in specs]
         store.finish(runs, to_frame(runs))
-    return specs, results
+    return results
+
+
+def _as_specified(run, spec):
+    """`run` read back from disk, its config in the spec's order (records keep keys sorted),
+    so that a resumed sweep's columns come in the order of a fresh one's."""
+    if set(run.config) == set(spec.config):
+        run.config = {k: run.config[k] for k in spec.config}
+    return run
 
 
 def _check_gap(stop, specs):

@@ -45,9 +45,9 @@ def test_plot_writes_each_kind_reproducibly(results, tmp_path, kind, name):
     assert first.read_bytes() == second.read_bytes()
 
 
-def test_plot_reads_results_json_and_filters(results, tmp_path):
+def test_plot_reads_runs_jsonl_and_filters(results, tmp_path):
     out = tmp_path / "adam.png"
-    assert main(["plot", str(results / "results.json"), "--kind", "paths", "--optimizer",
+    assert main(["plot", str(results / "runs.jsonl"), "--kind", "paths", "--optimizer",
                  "adam", "--out", str(out)]) == 0
     runs = figures.select(figures.load_runs(results), optimizer="adam")
     assert {r.optimizer for r in runs} == {"adam"} and len(runs) == 2
@@ -57,10 +57,10 @@ def test_bad_results_files_are_named(results, tmp_path, capsys):
     out = str(tmp_path / "x.png")
     err = fails(capsys, ["plot", str(tmp_path / "nope.json"), "--kind", "paths", "--out", out])
     assert "nope.json" in err and "does not exist" in err
-    cut = tmp_path / "cut.json"
-    cut.write_text((results / "results.json").read_text()[:500])
+    cut = tmp_path / "cut.jsonl"
+    cut.write_text((results / "runs.jsonl").read_text()[:500])
     err = fails(capsys, ["plot", str(cut), "--kind", "paths", "--out", out])
-    assert "cut.json" in err and "truncated" in err
+    assert "cut.jsonl" in err and "truncated" in err
     other = tmp_path / "other.json"
     other.write_text(json.dumps({"loss": [1, 2]}))
     assert "not a coreopt results file" in fails(capsys, ["plot", str(other), "--kind",

@@ -9,7 +9,8 @@ import pytest
 
 import coreopt
 from coreopt import functions, lab
-from coreopt.lab import execute
+from coreopt.lab import execute, store
+from coreopt.lab import grid as grids
 from tests.lab.test_single import GuideStyleMomentum
 from tests.optimizers.cases import CASES as OPTIMIZER_CASES
 from tests.test_guide import GUIDE
@@ -133,8 +134,9 @@ def test_results_are_written_and_an_interrupted_sweep_resumes(tmp_path, monkeypa
     assert sum(counted) == len(full) - 8
     cols = ["key", "status", "iteration", "final"]
     assert resumed[cols].equals(full[cols])
-    saved = json.loads((out / "results.json").read_text())
-    assert [r["key"] for r in saved] == list(full.key)
+    saved = [json.loads(line) for line in (out / "runs.jsonl").read_text().splitlines()]
+    assert [r["key"] for r in saved] == list(full.key)  # each run once, in the sweep's order
+    assert not (out / "results.json").exists()  # the records are not written twice
     assert (out / "results.csv").read_text().count("\n") == len(full) + 1
 
 
@@ -160,6 +162,8 @@ def test_output_directories_are_never_overwritten(tmp_path):
     (("adam", "rosenbrok"), {}, ValueError, "rosenbrock"),
     (("adam", "seed_quartic", {"learning_rate": [0.1, -1.0]}), {}, ValueError, "learning_rate"),
     (("adam", "seed_quartic", {"beta_1": [1.5]}), {}, ValueError, "beta_1"),
+    (("gd", "seed_quartic", {"learning_rate": [0.1, 0.0]}), {}, ValueError,
+     "zero learning rate cannot move"),
     (("adam", "seed_quartic", {"momentum": [0.9]}), {}, ValueError, "no hyperparameter"),
     (("adam", "rosenbrock"), {"starts": [[1.0, 2.0, 3.0]]}, ValueError, "dim"),
     (("adam", "seed_quartic"), {"max_iters": -5}, ValueError, "max_iters"),
@@ -175,3 +179,32 @@ def test_bad_input_fails_before_anything_is_written(tmp_path, args, kwargs, erro
     with pytest.raises(error, match=match):
         lab.sweep(*args, out=out, **kwargs)
     assert not out.exists()
+
+
+def test_a_sweep_too_large_is_refused_before_anything_is_built(tmp_path, monkeypatch):
+    out = tmp_path / "sweep"
+    kw = {"grid": {"learning_rate": [1e-3, 1e-2]}, "starts": 8, "seeds": [0, 1, 2]}
+    need = store.estimate(2 * 2 * 8 * 3, 2, 50, False)  # rates x functions x starts x seeds
+    monkeypatch.setattr(grids, "starts_for", lambda *a: pytest.fail("starts were drawn"))
+    message = (r"this sweep of 96 runs would take about .* of memory \(.* per run: dimension "
+               r"2, no kept paths\), more than the 1.0 kB the max_memory given")
+    with pytest.raises(store.TooLarge, match=message):
+        lab.sweep("gd", "rosenbrock,himmelblau", out=out, max_iters=50, max_memory=1000, **kw)
+    with pytest.raises(store.TooLarge, match=r"96 runs .* of disk .* max_disk"):
+        lab.sweep("gd", "rosenbrock,himmelblau", out=out, max_iters=50,
+                  max_disk=need["disk"] - 1, **kw)
+    with pytest.raises(store.TooLarge, match="available"):  # what the machine has
+        lab.sweep("gd", "rosenbrock", starts=10**12, max_iters=50)
+    assert not out.exists()
+
+
+def test_a_resumed_sweep_writes_the_table_of_a_fresh_one(tmp_path):
+    out = tmp_path / "sweep"
+    kw = {"grid": {"learning_rate": [1e-3, 1e-2], "beta_1": [0.8, 0.9]}, "starts": 2,
+          "max_iters": 20, "out": out}
+    fresh = lab.sweep("adam", "rosenbrock", **kw)
+    table = (out / "results.csv").read_text()
+    resumed = lab.sweep("adam", "rosenbrock", resume=True, **kw)  # every run read back
+    assert list(resumed.columns) == list(fresh.columns)
+    assert (out / "results.csv").read_text().splitlines()[0] == table.splitlines()[0]
+    assert (out / "results.csv").read_text() == table
