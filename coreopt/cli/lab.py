@@ -26,15 +26,38 @@ from coreopt.cli import show
 TOL_HELP = "step 1e-08, grad 1e-05, gap 1e-08"
 
 
+RANGE_FORM = "A:B:N, N log-spaced values from A to B (1e-4:1:16)"
+LIST_FORM = "values comma-separated (1e-3,1e-2; true or false for an option)"
+
+
 def values(text: str) -> list:
     """"1e-3,1e-2" -> [0.001, 0.01]; "1e-4:1:5" -> 5 log-spaced values; "true" -> True."""
     text = text.strip()
-    if text.count(":") == 2:
-        import numpy as np
-
-        a, b, n = text.split(":")
-        return [float(v) for v in np.geomspace(float(a), float(b), int(n))]
+    if ":" in text:
+        return _log_spaced(text)
     return [_scalar(v) for v in text.split(",") if v.strip()]
+
+
+def _log_spaced(text: str) -> list:
+    """"1e-4:1:5" -> 5 log-spaced values from 1e-4 to 1, each part checked."""
+    parts = text.split(":")
+    if len(parts) != 3:
+        raise argparse.ArgumentTypeError(
+            f"{text!r} has {len(parts)} part(s) separated by ':'; a range is {RANGE_FORM}")
+    try:
+        a, b = float(parts[0]), float(parts[1])
+        n = int(parts[2])
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"in {text!r}, A and B must be numbers and N an integer; a range is "
+            f"{RANGE_FORM}") from None
+    if not (0 < a < float("inf") and 0 < b < float("inf")) or n < 1:
+        raise argparse.ArgumentTypeError(
+            f"in {text!r}, A and B must be > 0 (the values are log-spaced) and N >= 1; a "
+            f"range is {RANGE_FORM}")
+    import numpy as np
+
+    return [float(v) for v in np.geomspace(a, b, n)]
 
 
 def _scalar(text: str):
@@ -44,12 +67,18 @@ def _scalar(text: str):
     try:
         return float(low)
     except ValueError as error:
-        raise argparse.ArgumentTypeError(f"not a number: {text!r}") from error
+        raise argparse.ArgumentTypeError(
+            f"not a number: {text!r}; expected {LIST_FORM}, or {RANGE_FORM}") from error
 
 
 def points(text: str) -> list:
     """"2" -> [[2.0]]; "-1.2,1;0,0" -> [[-1.2, 1.0], [0.0, 0.0]]."""
-    return [[float(v) for v in p.split(",")] for p in text.split(";") if p.strip()]
+    try:
+        return [[float(v) for v in p.split(",")] for p in text.split(";") if p.strip()]
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"expected coordinates comma-separated, points separated by ';' (2, or "
+            f"\"-1.2,1;0,0\"); received {text!r}") from None
 
 
 def setting(text: str) -> tuple:
@@ -57,7 +86,10 @@ def setting(text: str) -> tuple:
     name, sep, rest = text.partition("=")
     if not sep or not name.strip():
         raise argparse.ArgumentTypeError(f"expected NAME=VALUES, received {text!r}")
-    return name.strip(), values(rest)
+    try:
+        return name.strip(), values(rest)
+    except argparse.ArgumentTypeError as error:
+        raise argparse.ArgumentTypeError(f"{name.strip()}: {error}") from None
 
 
 def function_names(text: str) -> list:
@@ -153,7 +185,7 @@ def _grid_options(p):
                    help="keep every run's path and curves (for --plot; memory grows with "
                         "steps x runs)")
     p.add_argument("--out", default=None, metavar="DIR",
-                   help="the results directory: results.csv, results.json, runs.jsonl "
+                   help="the results directory: results.csv, runs.jsonl "
                         "(default: none, the table is only printed)")
     show.add_flags(p)
 
@@ -199,11 +231,13 @@ def add_parsers(sub):
                         description=_description(
                             "Finds each optimizer's largest learning rate in [--low, --high] "
                             "that does not diverge, by batched rounds of log-spaced rates, "
-                            "to --rtol.", "stable-lr"))
+                            "to --rtol, then checks the edge with 4 x --max-iters steps and "
+                            "says whether it moves with the step budget.", "stable-lr"))
     _common(st)
-    st.add_argument("--init", type=points, default=None, metavar="POINT",
-                    help="the start point, coordinates comma-separated (--init 2, "
-                         "--init=-1.2,1) (default: the function's own start)")
+    st.add_argument("--init", type=points, default=None, metavar="POINTS",
+                    help='start point(s): coordinates comma-separated, points separated by '
+                         '";" (--init 2, --init "-1.2,1;0,0"); with several, a rate is stable '
+                         "when no start diverges (default: the function's own start)")
     st.add_argument("--set", type=setting, action="append", default=[], metavar="NAME=VALUE",
                     help="another hyperparameter, held fixed: momentum=0.9; repeatable "
                          "(default: each optimizer's own)")
@@ -278,6 +312,9 @@ def _sweep(args) -> int:
 
     if args.out is None:
         raise ValueError("`coreopt sweep` needs --out DIR (results are appended as they finish).")
+    if args.starts is not None and args.init is not None:
+        raise ValueError("give the starts once: --starts N draws N random starts per seed, "
+                         "--init gives the points; not both.")
     show.check_flags(args)
     starts = args.starts if args.starts is not None else args.init
     runs = lab.sweep_runs(_optimizers(args), _functions(args), _grid(args), starts=starts,
@@ -294,21 +331,29 @@ def _sweep(args) -> int:
 def _stable(args) -> int:
     from coreopt import lab
 
-    init = None if args.init is None else args.init[0]
     config = {k: v[0] for k, v in args.set}
     function = _functions(args)[0]
-    rows = []
-    for name in _optimizers(args):
-        edge = lab.max_stable_lr(name, function, init, config=config, low=args.low,
-                                 high=args.high, grid_size=args.grid_size, rtol=args.rtol,
-                                 **_stop(args))
-        rows.append({"optimizer": edge.optimizer, "stable lr": edge.learning_rate,
-                     "diverges at": edge.diverging, "rel. precision": edge.rtol,
-                     "runs": edge.runs})
+    edges = [lab.max_stable_lr(name, function, args.init, config=config, low=args.low,
+                               high=args.high, grid_size=args.grid_size, rtol=args.rtol,
+                               **_stop(args))
+             for name in _optimizers(args)]
+    rows = [{"optimizer": e.optimizer, "stable lr": _stable_cell(e),
+             "diverges at": e.diverging, "rel. precision": e.rtol, "runs": e.runs}
+            for e in edges]
     import pandas as pd
 
     print(pd.DataFrame(rows).to_string(index=False, float_format=lambda v: f"{v:.6g}"))
+    print()
+    for edge in edges:
+        print(f"{edge.optimizer}: {edge.verdict}")
     return 0
+
+
+def _stable_cell(edge) -> str:
+    """The stable-lr column: the edge, a lower bound (">= 1000") or "none"."""
+    if edge.learning_rate is None or edge.diverges_everywhere:
+        return "none"
+    return (">= " if edge.diverging is None else "") + f"{edge.learning_rate:.6g}"
 
 
 def _varied(args) -> list:
@@ -338,4 +383,4 @@ def summary(frame, hyper) -> str:
 
 def _written(out):
     if out is not None:
-        print(f"\nwrote {out}/results.csv and {out}/results.json")
+        print(f"\nwrote {out}/results.csv and {out}/runs.jsonl")

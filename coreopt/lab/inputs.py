@@ -198,3 +198,16 @@ def start(init=None, alias=None, alias_name="init_val"):
     if init is not None and alias is not None:
         raise TypeError(f"give the start once: `init` or its alias `{alias_name}`, not both.")
     return alias if init is None else init
+
+
+def check_moves(label, rate):
+    """Raises ValueError for a learning rate of 0: such a run cannot leave its start.
+
+    A run at rate 0 takes steps of size 0, so the guide's exact rule would report it
+    "converged" at iteration 1, wherever it started; the lab refuses it instead.
+    """
+    if isinstance(rate, (int, float)) and not isinstance(rate, bool) and rate == 0:
+        raise ValueError(
+            f"{label!r} has learning_rate=0: a zero learning rate cannot move from the start "
+            "(the run would stop there at once, as if converged); the lab takes learning "
+            "rates > 0.")

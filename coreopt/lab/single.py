@@ -92,6 +92,7 @@ def _optimizer(optimizer, config):
     """The object to step: a given instance as it is, else one built from its choice."""
     choice = resolve(optimizer)
     if choice.instance is not None and not config:
+        grid.check_moves(choice.label, optimizer_config(choice.instance).get("learning_rate"))
         return choice.instance
     choice.check_rebuildable("`convergence_test` with `config`")
     config = grid.one_value_each(config)
@@ -187,12 +188,19 @@ class _Problem:
         else:
             with tf.GradientTape() as tape:
                 loss = self.fn(x)
+            if not tf.is_tensor(loss):
+                raise TypeError(
+                    f"`loss_fn` returned a {type(loss).__module__}.{type(loss).__name__}, not "
+                    "a tensor: its gradient is taken with a tf.GradientTape, so write the loss "
+                    "in TensorFlow ops (x is a tf.Variable: 2 * x**4, tf.sin(x), ...), or "
+                    "pass `grad_fn(loss_fn, x)` to compute the gradient yourself.")
             grad = tape.gradient(loss, x)
-        if tuple(loss.shape) not in ((), (1,)):
-            raise ValueError(f"the loss function must return one scalar; got shape {loss.shape}.")
+        if np.shape(loss) not in ((), (1,)):
+            raise ValueError(f"the loss function must return one scalar; got shape "
+                             f"{np.shape(loss)}.")
         if grad is None:
             raise ValueError("the loss does not depend on the parameter (no gradient).")
-        return np.reshape(loss.numpy(), [1]), _batch(tf.convert_to_tensor(grad).numpy())
+        return np.reshape(np.asarray(loss), [1]), _batch(tf.convert_to_tensor(grad).numpy())
 
     def record(self, optimizer, trace, stop, max_iters, wall, keep_path) -> Run:
         path = trace["path"]

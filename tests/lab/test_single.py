@@ -98,8 +98,28 @@ def test_record_round_trips_through_json():
     ({"optimizer": "adamm"}, ValueError, "adam"),
     ({"dtype": "float16"}, ValueError, "dtype"),
     ({"loss_fn": lambda x: tf.stack([x, x])}, ValueError, "one scalar"),
+    ({"optimizer": coreopt.GradientDescent(0.0)}, ValueError, "zero learning rate cannot"),
+    ({"optimizer": "gd", "config": {"learning_rate": 0.0}}, ValueError, "zero learning rate"),
+    ({"optimizer": GuideStyleMomentum(learning_rate=0)}, ValueError, "zero learning rate"),
+    ({"loss_fn": lambda x: 2 * np.asarray(x) ** 4}, TypeError, "`loss_fn`.*TensorFlow ops"),
 ])
 def test_bad_input_is_named(kwargs, error, match):
     args = {"optimizer": coreopt.Adam(), "loss_fn": "seed_quartic", **kwargs}
     with pytest.raises(error, match=match):
         lab.convergence_test(**args)
+
+
+def test_a_numpy_loss_runs_with_its_own_gradient():
+    def numpy_quartic(x):
+        x = np.asarray(x)
+        return 2 * x**4 + 3 * x**3 + 2
+
+    def numpy_gradient(loss_fn, x):  # d/dx (2x^4 + 3x^3 + 2), in closed form
+        x = np.asarray(x)
+        return tf.constant(8 * x**3 + 9 * x**2)
+
+    run = lab.convergence_test(coreopt.Momentum(learning_rate=1e-2), numpy_quartic,
+                               grad_fn=numpy_gradient)
+    same = lab.convergence_test(coreopt.Momentum(learning_rate=1e-2), quartic)
+    assert (run.status, run.iteration) == (same.status, same.iteration) == GUIDE[("momentum", 1e-2)]
+    assert run.final == pytest.approx(same.final, rel=1e-6)
