@@ -6,6 +6,8 @@
                                     variables (coreopt.compat.torch; needs torch)
     from_optax(transformation)      an optax transformation stepping TensorFlow
                                     variables (coreopt.compat.optax; needs optax)
+    from_model_garden(config)       the coreopt optimizer of a Model Garden
+                                    optimization config (coreopt.compat.model_garden)
 
 The last two exist to compare against (`coreopt.testing.verify`): they step
 eagerly, through NumPy, one copy per variable.
@@ -18,9 +20,10 @@ Example:
 
 from coreopt.compat.keras import MicroStepSchedule, NoArgumentSchedule, from_keras
 
-_LAZY = {"from_torch": "torch", "from_optax": "optax"}
+_LAZY = {"from_torch": "torch", "from_optax": "optax", "from_model_garden": "model_garden"}
 
-__all__ = ["MicroStepSchedule", "NoArgumentSchedule", "from_keras", "from_optax", "from_torch"]
+__all__ = ["MicroStepSchedule", "NoArgumentSchedule", "from_keras", "from_model_garden",
+           "from_optax", "from_torch"]
 
 
 def __getattr__(name):
