@@ -8,6 +8,7 @@
     coreopt plot         one figure from results (paths, curves, sensitivity, heatmap, ...)
     coreopt report       an HTML and Markdown report of a results directory
     coreopt train        train the Core-API MLP with several optimizers, compare them
+    coreopt lr-find      the learning-rate range test on the MLP: suggested learning rates
     coreopt check        the report card of anybody's optimizer class or factory
     coreopt verify       anybody's optimizer against a reference, and which convention it matches
 
@@ -31,7 +32,7 @@ import sys
 import tempfile
 
 import coreopt
-from coreopt.cli import check, lab, show, tour, train, verify
+from coreopt.cli import check, lab, lr_find, show, tour, train, verify
 
 VERBOSE_ENV = "COREOPT_VERBOSE"
 EPILOG = f"""\
@@ -124,6 +125,7 @@ def parser() -> argparse.ArgumentParser:
     lab.add_parsers(sub)
     show.add_parsers(sub)
     train.add_parser(sub)
+    lr_find.add_parser(sub)
     check.add_parser(sub)
     verify.add_parser(sub)
     for command in sub.choices.values():

@@ -7,6 +7,7 @@
 
 from coreopt.train.data import Split, load
 from coreopt.train.loop import Trainer
+from coreopt.train.lr_find import LRFindResult, lr_find
 from coreopt.train.model import MLP
 
-__all__ = ["MLP", "Split", "Trainer", "load"]
+__all__ = ["LRFindResult", "MLP", "Split", "Trainer", "load", "lr_find"]
