@@ -192,6 +192,11 @@ CASES = {
          {"learning_rate": 0.5, "beta_3": 0.9, "d0": 1e-3, "d_coef": 0.8, "weight_decay": 0.01,
           "bias_correction": False, "safeguard_warmup": True, "state_dtype": "variable"}),
     ),
+    "dadapt_adamw": Case(
+        ({"learning_rate": 1.0},
+         {"learning_rate": 0.5, "beta_1": 0.8, "beta_2": 0.99, "epsilon": 1e-6, "d0": 1e-3,
+          "weight_decay": 0.01, "state_dtype": "variable"}),
+    ),
 }
 
 

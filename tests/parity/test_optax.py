@@ -140,6 +140,11 @@ TABLE = {
               **{"route.rules": ((2, OPTAX_MUON),)}),
     # optax keeps d, r and their sums in the parameters' dtype (float32 runs: float32).
     "prodigy": C("prodigy", learning_rate=1.0, state_dtype="variable"),
+    # optax's betas, eps and estim_lr0 are beta_1, beta_2, epsilon and d0; d, r and their
+    # sums in the parameters' dtype, as for prodigy.
+    "dadapt_adamw": C("dadapt_adamw", learning_rate=1.0, state_dtype="variable"),
+    "dadapt_adamw_weight_decay": C("dadapt_adamw", learning_rate=1.0, weight_decay=0.1,
+                                   state_dtype="variable"),
     # optax's warmup: the step reads its schedule at the 0-based count, the weight at the
     # 1-based one; the schedule's value is float32 (even with 64-bit JAX), each multiply-add
     # fused by XLA (see coreopt/optimizers/schedule_free.py).

@@ -19,6 +19,7 @@ BY_DESIGN = {
     "clip_by_global_norm": {"per_variable_state": "one joint norm"},
     "adam_weight_decay": {"per_variable_state": "one joint norm"},  # gradient_clip_norm=1
     "prodigy": {"per_variable_state": "one d from all the variables"},
+    "dadapt_adamw": {"per_variable_state": "one d from all the variables"},
     "sam": {"per_variable_state": "joint gradient", "none_gradient": "takes the loss",
             "indexed_slices": "takes the loss", "nonfinite_gradient": "takes the loss",
             "mirrored": "takes the loss"},

@@ -39,12 +39,12 @@ def run(name, grads, x0, steps=None, **hp):
 # --- the registry and the base class -------------------------------------------------------------
 
 
-def test_registry_has_all_30_keys():
+def test_registry_has_all_31_keys():
     assert set(REFERENCES) == {
         "gd", "momentum", "adam", "adamw", "adamax", "nadam", "rmsprop", "adagrad", "adadelta",
         "adafactor", "ftrl", "lion", "lamb", "muon", "radam", "adabelief", "yogi", "adan",
         "novograd", "lars", "adam_weight_decay", "rprop", "asgd", "sm3", "fromage", "noisy_sgd",
-        "optimistic_gd", "schedule_free_sgd", "schedule_free_adamw", "prodigy",
+        "optimistic_gd", "schedule_free_sgd", "schedule_free_adamw", "prodigy", "dadapt_adamw",
     }
 
 
@@ -73,7 +73,9 @@ def test_step_is_pure_and_keeps_shapes(name):
 # Global-norm clipping couples the variables of one step; without it the state is per variable.
 PER_VARIABLE = {"adam_weight_decay": {"gradient_clip_norm": 0.0},
                 # Prodigy's d is shared; with d_coef = 0 it stays d0 and nothing else couples.
-                "prodigy": {"d_coef": 0.0}}
+                "prodigy": {"d_coef": 0.0},
+                # D-Adaptation's estimate of d scales with lr: at 1e-3 it stays below d0 here.
+                "dadapt_adamw": {"learning_rate": 1e-3}}
 
 
 @pytest.mark.parametrize("name", sorted(REFERENCES))
@@ -1162,6 +1164,30 @@ def test_prodigy_d_is_shared_by_all_variables():
         (ea,) = alone.step([G * (k + 1)], [x_a])
         x_a, x_b = a, b
     assert both.d != alone.d
+
+
+def test_dadapt_adamw_first_step_is_d0_lr_and_the_second_estimates_d_by_hand():
+    lr, d0, b1, b2, eps, wd = 2.0, 1e-6, 0.9, 0.999, 1e-8, 0.1
+    c = math.sqrt(b2)
+    opt = REFERENCES["dadapt_adamw"](learning_rate=lr, d0=d0, weight_decay=wd)
+    g1, x0 = np.array([2.0, -1.0]), np.array([1.0, 1.0])
+    (x1,) = opt.step([g1], [x0])
+    dlr1 = d0 * lr * math.sqrt(1 - b2) / (1 - b1)  # (1 - b1) dlr1 / sqrt(1 - b2) = d0 lr
+    close(x1, x0 - wd * dlr1 * x0 - d0 * lr * g1 / (np.abs(g1) + eps / math.sqrt(1 - b2)))
+    assert opt.d == d0 and opt.r == 0.0  # q_1 = 0: nothing is estimated on the first step
+    g2 = np.array([1.0, -1.0])
+    opt.step([g2], [x1])
+    dlr2 = d0 * lr * math.sqrt(1 - b2**2) / (1 - b1**2)
+    s1 = (1 - c) * dlr1 * g1
+    r = (1 - c) * dlr2 * float(g2 @ (s1 / (math.sqrt(1 - b2) * np.abs(g1) + eps)))
+    s2 = c * s1 + (1 - c) * dlr2 * g2
+    assert opt.r == pytest.approx(r, rel=1e-12)
+    assert opt.d == pytest.approx(max(d0, r / ((1 - c) * np.abs(s2).sum())), rel=1e-12)
+    opt = REFERENCES["dadapt_adamw"](d0=d0)
+    x = x0
+    for _ in range(100):  # on |x|^2 / 2 from x0, d grows towards the distance to 0
+        (x,) = opt.step([x], [x])
+    assert 1000 * d0 < opt.d < 2 * np.linalg.norm(x0)
 
 
 def test_clip_by_value():

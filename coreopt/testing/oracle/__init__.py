@@ -59,7 +59,12 @@ from coreopt.testing.oracle.classic import (
     Rprop,
     gaussian_noise,
 )
-from coreopt.testing.oracle.free import Prodigy, ScheduleFreeAdamW, ScheduleFreeSGD
+from coreopt.testing.oracle.free import (
+    DAdaptAdamW,
+    Prodigy,
+    ScheduleFreeAdamW,
+    ScheduleFreeSGD,
+)
 from coreopt.testing.oracle.layerwise import (
     LAMB,
     LARS,
@@ -115,4 +120,5 @@ REFERENCES: dict[str, type[Reference]] = {
     "schedule_free_sgd": ScheduleFreeSGD,
     "schedule_free_adamw": ScheduleFreeAdamW,
     "prodigy": Prodigy,
+    "dadapt_adamw": DAdaptAdamW,
 }

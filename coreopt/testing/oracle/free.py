@@ -1,4 +1,5 @@
-"""Oracles of the schedule-free and parameter-free methods: Schedule-Free SGD and AdamW, Prodigy."""
+"""Oracles of the schedule-free and parameter-free methods: Schedule-Free SGD and AdamW,
+Prodigy, D-Adaptation AdamW."""
 
 from __future__ import annotations
 
@@ -125,4 +126,43 @@ class Prodigy(Reference):
         self.d = max(d, self.d_coef * self.r / l1) if l1 else d
         return [_f64(x - self.weight_decay * dlr * x
                      - dlr * st["m"] / (np.sqrt(st["v"]) + self.d * self.epsilon))
+                for x, st in states]
+
+
+class DAdaptAdamW(Reference):
+    """D-Adaptation AdamW (Defazio & Mishchenko 2023, arXiv 2301.07733; optax's form).
+
+    One d and one r for all variables (d = d0, r = 0 at first), c = sqrt(b2):
+    dlr = d*lr*sqrt(1-b2^t)/(1-b1^t);  q = sum <g, s/(sqrt(v) + eps)> with the s, v before
+    this step;  per variable m <- b1 m + (1-b1) dlr g;  v <- b2 v + (1-b2) g^2;
+    s <- c s + (1-c) dlr g;  then r <- c r + (1-c) dlr q;
+    d' = max(d, r / ((1-c) sum ||s||_1)) (d if the sum is 0);
+    x <- x - weight_decay dlr x - m / (sqrt(v) + eps);  d <- d'.
+    state_dtype changes no arithmetic here (the oracle is float64).
+    """
+
+    defaults = {"learning_rate": 1.0, "beta_1": 0.9, "beta_2": 0.999, "epsilon": 1e-8,
+                "d0": 1e-6, "weight_decay": 0.0, "state_dtype": "float64"}
+
+    def step(self, grads, params, lr=None):
+        self.t += 1
+        lr = float(self.learning_rate if lr is None else lr)
+        b1, b2, t, eps = self.beta_1, self.beta_2, self.t, self.epsilon
+        c = math.sqrt(b2)
+        d = getattr(self, "d", self.d0)
+        dlr = d * lr * math.sqrt(1 - b2**t) / (1 - b1**t)
+        q = l1 = 0.0
+        states = []
+        for i, (g, x) in enumerate(zip(grads, params, strict=True)):
+            g, x, st = _f64(g), _f64(x), self.state.setdefault(i, {})
+            s_old, v_old = st.get("s", 0.0), st.get("v", 0.0)
+            q += float(np.sum(g * s_old / (np.sqrt(v_old) + eps)))
+            st["m"] = b1 * st.get("m", 0.0) + (1 - b1) * dlr * g
+            st["v"] = b2 * v_old + (1 - b2) * g * g
+            st["s"] = c * s_old + (1 - c) * dlr * g
+            l1 += float(np.sum(np.abs(st["s"])))
+            states.append((x, st))
+        self.r = c * getattr(self, "r", 0.0) + (1 - c) * dlr * q
+        self.d = max(d, self.r / ((1 - c) * l1)) if l1 else d
+        return [_f64(x - self.weight_decay * dlr * x - st["m"] / (np.sqrt(st["v"]) + eps))
                 for x, st in states]
