@@ -84,12 +84,9 @@ def _check(args) -> list[int]:
         raise ValueError(f"--smoothing must be in [0, 1); received {args.smoothing}.")
     if not args.diverge > 1.0:
         raise ValueError(f"--diverge must be > 1; received {args.diverge}.")
-    try:
-        hidden = [int(h) for h in args.hidden.split(",") if h.strip()]
-    except ValueError:
-        raise ValueError(f"--hidden: {args.hidden!r} is not a list of widths.") from None
-    if any(h < 1 for h in hidden):
-        raise ValueError(f"--hidden: widths must be >= 1; received {args.hidden!r}.")
+    from coreopt.cli.train import parse_hidden
+
+    hidden = parse_hidden(args.hidden)
     _check_out(args.out)
     return hidden
 

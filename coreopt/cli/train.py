@@ -136,12 +136,7 @@ def _check(args):
                          f"received {args.strategy!r}.")
     if args.replicas < 1 or (args.replicas > 1 and args.strategy != "mirrored"):
         raise ValueError("--replicas must be >= 1, and above 1 only with --strategy mirrored.")
-    try:
-        hidden = [int(h) for h in args.hidden.split(",") if h.strip()]
-    except ValueError:
-        raise ValueError(f"--hidden: {args.hidden!r} is not a list of widths.") from None
-    if any(h < 1 for h in hidden):
-        raise ValueError(f"--hidden: widths must be >= 1; received {args.hidden!r}.")
+    hidden = parse_hidden(args.hidden)
     return names, hidden
 
 
@@ -364,3 +359,14 @@ def _epochs_text(histories) -> str:
 
 def _write(path: Path, text: str) -> None:
     files.write_text(path, text)
+
+
+def parse_hidden(text: str) -> list[int]:
+    """`--hidden`'s comma-separated layer widths (ValueError naming the flag)."""
+    try:
+        hidden = [int(h) for h in text.split(",") if h.strip()]
+    except ValueError:
+        raise ValueError(f"--hidden: {text!r} is not a list of widths.") from None
+    if any(h < 1 for h in hidden):
+        raise ValueError(f"--hidden: widths must be >= 1; received {text!r}.")
+    return hidden
