@@ -224,7 +224,6 @@ def _batches(split, batch_size, seed):
 def _compiled_step(model, optimizer):
     """One compiled training step on a batch; returns the batch's loss before the step."""
     variables = list(model.trainable_variables)
-    scale = getattr(optimizer, "scale_loss", None) or (lambda loss: loss)
 
     def closure_step(x, y):  # SAM: the optimizer evaluates the loss itself
         return optimizer.minimize(lambda: cross_entropy(model(x), y), variables)
@@ -232,7 +231,7 @@ def _compiled_step(model, optimizer):
     def step(x, y):
         with tf.GradientTape() as tape:
             loss = cross_entropy(model(x), y)
-            scaled = scale(loss)
+            scaled = optimizer.scale_loss(loss)  # LossScale's; the loss itself otherwise
         grads = tape.gradient(scaled, variables)
         optimizer.apply_gradients(list(zip(grads, variables)))
         return loss
