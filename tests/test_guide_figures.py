@@ -21,7 +21,7 @@ import tensorflow as tf
 from matplotlib.text import Annotation
 
 from coreopt import lab
-from coreopt.cli import tour_parts
+from coreopt.report import tour_sections
 
 SEED = pathlib.Path(__file__).resolve().parents[2] / "shared/seed/seed_reference.py"
 RATES = (1e-3, 1e-2, 1e-1)
@@ -89,7 +89,7 @@ def figures(tmp_path_factory):
     """coreopt's guide figures for the guide's nine runs: {name: (runs, axes lines)}."""
     runs = lab.sweep_runs(list(ORDER), "seed_quartic", {"learning_rate": list(RATES)},
                           starts=[[2.0]], max_iters=2000, rule="exact", keep_paths=True)
-    made = tour_parts.guide_figures(runs, tmp_path_factory.mktemp("guide"))
+    made = tour_sections.guide_figures(runs, tmp_path_factory.mktemp("guide"))
     return runs, made
 
 

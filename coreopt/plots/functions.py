@@ -24,7 +24,7 @@ import numpy as np
 from matplotlib.axes import Axes
 
 from coreopt.plots import _records
-from coreopt.plots.style import axes_or_new, style
+from coreopt.plots.style import axes_or_new, legend_outside, style
 
 MIN_MARKER = {"marker": "*", "s": 160, "color": "#D55E00", "edgecolor": "black", "zorder": 5}
 STATIONARY_MARKERS = ("o", "D", "^", "v", "s", "P")
@@ -89,7 +89,8 @@ def plot_contours_2d(surface: dict, function: dict, ax: Axes | None = None,
     """Filled contours of log(loss - minimum + eps) of a 2-D function, minimizers marked.
 
     Global minimizers get stars labelled "global minimum", other stationary points white
-    markers labelled by their key in `function["stationary"]` (e.g. "saddle").
+    markers labelled by their key in `function["stationary"]` (e.g. "saddle"); their legend
+    sits beside the axes, where it hides none of them.
 
     Args:
         surface: `{"x": [nx], "y": [ny], "loss": [ny, nx]}` sampled over the domain.
@@ -126,7 +127,7 @@ def plot_contours_2d(surface: dict, function: dict, ax: Axes | None = None,
             ax.scatter(pts[:, 0], pts[:, 1], s=50, color="white", edgecolor="black", zorder=5,
                        label=key, marker=marker)
         if ax.collections[1:]:
-            ax.legend(loc="upper right")
+            legend_outside(ax)  # beside the axes: it hides no marked point
         ax.set_xlabel("x[0]")
         ax.set_ylabel("x[1]")
         ax.set_title(function.get("name", ""))

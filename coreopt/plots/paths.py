@@ -28,9 +28,9 @@ from matplotlib.text import Annotation
 
 from coreopt.plots import _records
 from coreopt.plots.functions import plot_contours_2d
-from coreopt.plots.style import axes_or_new, color, style
+from coreopt.plots.style import CONTOUR_CMAP, axes_or_new, color, legend_outside, style
 
-BACKGROUND = "Greys"
+BACKGROUND = CONTOUR_CMAP  # light greys: every colour of the palette stands out on it
 END_MARKER = {"marker": "o", "s": 40, "edgecolor": "black", "zorder": 6, "clip_on": False}
 START_MARKER = {"marker": "s", "s": 36, "edgecolor": "black", "zorder": 6}
 DIVERGED_MARKER = {"marker": "x", "s": 80, "linewidths": 2.0, "zorder": 7, "clip_on": False}
@@ -128,7 +128,8 @@ def plot_paths_2d(runs, surface: dict, function: dict, ax: Axes | None = None,
     """Trajectories of 2-D runs over the contours of log(loss - minimum).
 
     Each run is one line labelled "<optimizer> lr=<rate>" with a square at its start and
-    a dot at its end; minimizers get stars. A diverged run is drawn up to its last point
+    a dot at its end; minimizers get stars. The legend sits outside the axes, on the right,
+    so it hides neither a minimizer nor a path. A diverged run is drawn up to its last point
     inside the domain and marked there with an "x" and "diverged at step N".
 
     Args:
@@ -190,4 +191,4 @@ def draw_runs_2d(ax: Axes, runs, points: list, box, first_color: int = 0) -> Non
                 ax.scatter(p[:1, 0], p[:1, 1], color=color(i), label=_once("start", seen),
                            **START_MARKER)
                 _mark_end(ax, run, p[k - 1], i, seen)
-        ax.legend(loc="upper right")
+        legend_outside(ax)

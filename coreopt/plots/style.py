@@ -21,15 +21,25 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import matplotlib as mpl
+import numpy as np
 from matplotlib.axes import Axes
 from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.colors import ListedColormap, to_rgb
 from matplotlib.figure import Figure
 
 from coreopt import files
 
-# Colour-blind-friendly (Okabe-Ito), in a fixed order: run i gets COLORS[i % len(COLORS)].
-COLORS = ("#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#56B4E9", "#F0E442",
-          "#000000")
+# The contours under parameter paths: the light end of Greys (white to #cecece), so that
+# dark path colours stand out everywhere on them.
+CONTOUR_CMAP = ListedColormap(mpl.colormaps["Greys"](np.linspace(0.0, 0.3, 256)),
+                              name="coreopt_contours")
+# WCAG 2.1's contrast for graphical objects (success criterion 1.4.11, non-text contrast).
+MIN_CONTRAST = 3.0
+# Run i gets COLORS[i % len(COLORS)], in this fixed order: dark, well-separated hues (Okabe-Ito's
+# blue, then darker variants and Paul Tol's dark colours), each with at least `MIN_CONTRAST`
+# against every colour of `CONTOUR_CMAP` (and more against white).
+COLORS = ("#0072B2", "#B84A00", "#117733", "#AA3377", "#666600", "#332288", "#882255",
+          "#00666E")
 DPI = 110
 FIGSIZE = (6.4, 4.2)
 RC = {
@@ -55,6 +65,43 @@ PNG_METADATA = {"Software": None}
 def color(i: int) -> str:
     """The colour of the `i`-th run (optimizer or learning rate), cycling through `COLORS`."""
     return COLORS[i % len(COLORS)]
+
+
+def relative_luminance(c) -> float:
+    """WCAG 2.1's relative luminance of a colour: 0 for black, 1 for white.
+
+    Each sRGB channel is linearised (c / 12.92 up to 0.04045, else ((c + 0.055) / 1.055)^2.4)
+    and weighted 0.2126 R + 0.7152 G + 0.0722 B
+    (https://www.w3.org/TR/WCAG21/#dfn-relative-luminance).
+
+    Example:
+        >>> relative_luminance("white"), relative_luminance("#000000")
+        (1.0, 0.0)
+    """
+    rgb = np.asarray(to_rgb(c), np.float64)
+    linear = np.where(rgb <= 0.04045, rgb / 12.92, ((rgb + 0.055) / 1.055) ** 2.4)
+    return float(linear @ [0.2126, 0.7152, 0.0722])
+
+
+def contrast(a, b) -> float:
+    """WCAG 2.1's contrast ratio of two colours, (L1 + 0.05) / (L2 + 0.05) with L1 >= L2:
+    from 1 (the same luminance) to 21 (black on white).
+
+    Example:
+        >>> round(contrast("black", "white"), 6)
+        21.0
+    """
+    hi, lo = sorted((relative_luminance(a), relative_luminance(b)), reverse=True)
+    return (hi + 0.05) / (lo + 0.05)
+
+
+def legend_outside(ax: Axes):
+    """The axes' legend outside it, to the right, top-aligned: it covers nothing drawn in
+    the axes (minima, paths); constrained layout makes room for it. None without labels."""
+    handles, labels = ax.get_legend_handles_labels()
+    if not handles:
+        return None
+    return ax.legend(loc="upper left", bbox_to_anchor=(1.02, 1.0), borderaxespad=0.0)
 
 
 @contextlib.contextmanager
