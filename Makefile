@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test test-slow test-all lint browser bench-step bench-lab bench-train bench-startup bench-check references test-compat
+.PHONY: run test test-slow test-all lint browser bench-step bench-lab bench-train bench-startup bench-check references test-compat docs
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -34,6 +34,9 @@ test-slow: $(STAMP)  ## the second tier: the exhaustive tables (marked slow), wh
 test-all: $(STAMP) lint browser  ## every test, slow ones included
 	COREOPT_REQUIRE_BROWSER=1 $(BIN)/python -m pytest -n 2 tests
 	$(BIN)/python -m pytest -q --doctest-modules coreopt
+
+docs: $(STAMP)  ## the API site from the docstrings (MkDocs), into site/
+	$(BIN)/python -m mkdocs build --strict --site-dir site
 
 lint: $(STAMP)
 	$(BIN)/ruff check coreopt tests benchmarks references

@@ -45,10 +45,10 @@ class AdamW(Adam):
     """Adam with decoupled weight decay.
 
     Args:
-        learning_rate, beta_1, beta_2, epsilon, amsgrad, epsilon_hat,
-            float32_correction_betas, epsilon_root, amsgrad_bias_corrected: as
-            `Adam` (epsilon 1e-8 here).
         weight_decay: >= 0, the decay rate lambda.
+        **hyperparameters: the others as `Adam` (learning_rate, beta_1, beta_2,
+            epsilon, amsgrad, epsilon_hat, float32_correction_betas, epsilon_root,
+            amsgrad_bias_corrected), with epsilon 1e-8 here.
     """
 
     update_fn = staticmethod(adamw_update)

@@ -52,7 +52,7 @@ from coreopt.core.spec import Spec, numeric, option
 def rmsprop_update(g, x, slots, t, *, learning_rate, rho, momentum, epsilon, centered,
                    epsilon_inside_sqrt, lr_inside_momentum, initial_accumulator_value=0.0,
                    nesterov=False, bias_correction=False):
-    """Pure RMSprop step; returns (new x, {"v"[, "g_avg"][, "buffer"]}).
+    """Pure RMSprop step; returns (new x, `{"v"[, "g_avg"][, "buffer"]}`).
 
     `initial_accumulator_value` is read by `RMSprop.init_slots` (the start of v).
     """
