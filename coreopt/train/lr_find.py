@@ -67,8 +67,8 @@ class LRFindResult:
     Attributes:
         optimizer: the optimizer's chain name; data: the data set's name;
         sizes: the MLP's widths.
-        mode, start_lr, end_lr, steps, smoothing, diverge, skip_start, skip_end,
-            batch_size, seed: the settings (`steps` planned; `len(lrs)` were run).
+        mode, start_lr, end_lr, steps, smoothing, diverge, skip_start, skip_end, batch_size, seed:
+            the settings (`steps` planned; `len(lrs)` were run).
         lrs, losses, smoothed: per step run, the rate, the batch loss, the smoothed loss.
         stopped: "completed", "diverged" (smoothed loss above `diverge` x its
             best) or "non-finite" (that step's loss is not recorded).
