@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test test-slow test-all lint browser bench-step bench-lab bench-train bench-startup bench-check references test-compat docs
+.PHONY: run test test-slow test-all lint browser bench-step bench-lab bench-train bench-startup bench-check bench-population references test-compat docs
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -70,6 +70,9 @@ bench-train: $(STAMP)  ## one training epoch of the digits MLP, coreopt's Adam a
 
 bench-startup: $(STAMP)  ## start-up of the command line: --help, list and run (time, memory, stderr)
 	$(BIN)/python benchmarks/startup.py
+
+bench-population: $(STAMP)  ## 64 digits-MLP trainings as one population against 64 coreopt train runs
+	$(BIN)/python benchmarks/population.py
 
 bench-check: $(STAMP)  ## coreopt check and coreopt verify on one optimizer (time, memory)
 	$(BIN)/python benchmarks/check.py
