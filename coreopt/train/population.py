@@ -35,6 +35,7 @@ Example:
 from __future__ import annotations
 
 import dataclasses
+import functools
 import time
 
 import numpy as np
@@ -156,9 +157,13 @@ class Program:
         data = problem.data
         self._x, self._y = tf.constant(data.x_train), tf.constant(data.y_train)
         self._x_valid, self._y_valid = tf.constant(data.x_valid), tf.constant(data.y_valid)
-        self._steps = tf.function(self._run_steps, jit_compile=True, autograph=False)
-        self._metric = tf.function(self._evaluate, jit_compile=True, autograph=False)
-        self._init = tf.function(self._init_all, autograph=False)
+        # Partials, not bound methods: TensorFlow counts traces per code object, and would
+        # call every new program's first trace a retrace of the last one's.
+        self._steps = tf.function(functools.partial(Program._run_steps, self),
+                                  jit_compile=True, autograph=False)
+        self._metric = tf.function(functools.partial(Program._evaluate, self),
+                                   jit_compile=True, autograph=False)
+        self._init = tf.function(functools.partial(Program._init_all, self), autograph=False)
 
     def __repr__(self):
         return (f"Program({self.problem.name}, {self.optimizer!r}, "

@@ -1,0 +1,170 @@
+"""A fair comparison on small real problems: the same tuning budget for every optimizer.
+
+The protocol (`PROTOCOL`, stated in every report):
+
+1. Tuning. For each problem and optimizer, `budget` learning rates are drawn
+   log-uniformly from [low, high] by a scrambled Sobol sequence with seed 0 (the
+   same rates for every optimizer), every other hyperparameter at the
+   optimizer's default, and trained as one population (`coreopt.train.population`)
+   from seed 0 for the problem's epochs.
+2. Selection. The best rate is the one with the best final validation metric
+   among the members that did not diverge (ties: the smaller rate).
+3. Seeds. The best rate is trained again from `seeds` new seeds (1..K: other
+   initial weights and data orders), again as one population.
+4. Measures, per seed: the final validation metric; steps to the target, AlgoPerf's
+   definition: the step of the first evaluation (one per epoch) at or past the
+   problem's target; seconds to the target, the population's wall time prorated by
+   those steps (the members share one program, so this is the time per member of
+   the batched run, compilation included).
+
+Results are appended to `results.jsonl` in `out` as each (problem, optimizer,
+phase) finishes; a killed run started again with the same settings skips what is
+there (a torn last line is dropped), and other settings are refused by name.
+
+Example:
+    >>> import tempfile
+    >>> from coreopt.train import bench
+    >>> records = bench.run(["wine-logreg"], ["adam"], budget=2, seeds=1, epochs=2,
+    ...                     out=tempfile.mkdtemp())
+    >>> [(r["phase"], r["optimizer"]) for r in records]
+    [('tune', 'adam'), ('seeds', 'adam')]
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+import numpy as np
+
+from coreopt.train import problems as problems_lib
+from coreopt.train.population import population
+
+PROTOCOL = ("Every optimizer gets the same budget of {budget} learning rates, drawn "
+            "log-uniformly from [{low:g}, {high:g}] by a scrambled Sobol sequence (seed 0), "
+            "its other hyperparameters at their defaults; the {budget} are trained as one "
+            "population from seed 0 for each problem's epochs. The rate with the best final "
+            "validation metric (diverged runs excluded) is trained again from {seeds} new "
+            "seeds; the tables give the mean and spread over those seeds, and steps to the "
+            "target are the step of the first epoch's evaluation at or past it (AlgoPerf's "
+            "definition).")
+
+
+def draw_rates(budget: int, low: float = 1e-4, high: float = 1.0) -> list:
+    """`budget` rates, log-uniform in [low, high], by a scrambled Sobol sequence (seed 0)."""
+    from scipy.stats import qmc
+
+    if not isinstance(budget, int) or isinstance(budget, bool) or budget < 1:
+        raise ValueError(f"`budget` must be an integer >= 1; received {budget!r}.")
+    if not 0 < low < high:
+        raise ValueError(f"The range needs 0 < low < high; received [{low!r}, {high!r}].")
+    u = qmc.Sobol(d=1, scramble=True, seed=0).random(budget)[:, 0]
+    return np.exp(np.log(low) + u * (np.log(high) - np.log(low))).tolist()
+
+
+def run(problem_names, optimizers, *, budget: int = 16, seeds: int = 3, out,
+        epochs: int | None = None, low: float = 1e-4, high: float = 1.0) -> list:
+    """Runs the protocol (module docstring); returns every record, old and new.
+
+    Raises:
+        ValueError: an unknown problem or optimizer, a bad budget, seed count or
+            range, or an `out` that holds another benchmark's results; all
+            before anything is trained.
+    """
+    import coreopt
+
+    chosen = [problems_lib.get(p) for p in problem_names]
+    for name in optimizers:
+        coreopt.get(name)  # an unknown name is refused here
+    if not isinstance(seeds, int) or isinstance(seeds, bool) or seeds < 1:
+        raise ValueError(f"`seeds` must be an integer >= 1; received {seeds!r}.")
+    rates = draw_rates(budget, low, high)
+    settings = {"problems": [p.name for p in chosen], "optimizers": list(optimizers),
+                "budget": budget, "seeds": seeds, "epochs": epochs, "low": low, "high": high}
+    path = Path(out) / "results.jsonl"
+    records = _resume(path, settings)
+    done = {(r["problem"], r["optimizer"], r["phase"]) for r in records[1:]}
+    for problem in chosen:
+        for name in optimizers:
+            for phase in ("tune", "seeds"):
+                if (problem.name, name, phase) in done:
+                    continue
+                record = _phase(phase, problem, name, rates, records, seeds, epochs)
+                _append(path, record)
+                records.append(record)
+    return records[1:]
+
+
+def _phase(phase, problem, name, rates, records, seeds, epochs) -> dict:
+    if phase == "tune":
+        result = population(problem, name, {"learning_rate": rates}, seeds=0, epochs=epochs)
+        return {**_common(problem, name, phase, result), "best_lr": _best(problem, result)}
+    tuned = next(r for r in records[1:] if (r["problem"], r["optimizer"], r["phase"])
+                 == (problem.name, name, "tune"))
+    if tuned["best_lr"] is None:
+        return {"problem": problem.name, "optimizer": name, "phase": phase, "lr": None}
+    result = population(problem, name, {"learning_rate": [tuned["best_lr"]] * seeds},
+                        seeds=list(range(1, seeds + 1)), epochs=epochs)
+    record = _common(problem, name, phase, result)
+    steps = [_steps_to_target(problem, h) for h in result.history]
+    total = result.history[0][-1]["step"]
+    return {**record, "lr": tuned["best_lr"], "steps_to_target": steps,
+            "seconds_to_target": [None if s is None else result.wall_time * s / total
+                                  for s in steps]}
+
+
+def _common(problem, name, phase, result) -> dict:
+    return {"problem": problem.name, "optimizer": name, "phase": phase,
+            "lrs": [c["learning_rate"] for c in result.configs],
+            "seeds": [c["seed"] for c in result.configs],
+            "final": result.final_metric, "diverged_at": result.diverged_at,
+            "curves": [[r["metric"] for r in h] for h in result.history],
+            "steps": [r["step"] for r in result.history[0]],
+            "metric": problem.metric_name, "higher_is_better": problem.higher_is_better,
+            "target": problem.target, "wall_time": result.wall_time}
+
+
+def _best(problem, result):
+    sign = 1.0 if problem.higher_is_better else -1.0
+    candidates = [(-sign * m, c["learning_rate"]) for c, m, d in
+                  zip(result.configs, result.final_metric, result.diverged_at)
+                  if d is None and np.isfinite(m)]
+    return min(candidates)[1] if candidates else None
+
+
+def _steps_to_target(problem, history):
+    return next((r["step"] for r in history if problem.reached(r["metric"])), None)
+
+
+def _resume(path: Path, settings: dict) -> list:
+    """[settings, records...] from `path` (a torn last line dropped), or a new file."""
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        _append(path, {"settings": settings}, new=True)
+        return [{"settings": settings}]
+    lines = []
+    for line in path.read_text().splitlines():
+        try:
+            lines.append(json.loads(line))
+        except json.JSONDecodeError:
+            break
+    if not lines or lines[0].get("settings") != settings:
+        saved = lines[0].get("settings") if lines else None
+        raise ValueError(f"{str(path)!r} holds a benchmark with other settings ({saved}); "
+                         f"choose another --out, or the same settings to resume.")
+    _rewrite(path, lines)
+    return lines
+
+
+def _append(path: Path, record: dict, new: bool = False) -> None:
+    with open(path, "w" if new else "a") as f:
+        f.write(json.dumps(record) + "\n")
+        f.flush()
+        os.fsync(f.fileno())
+
+
+def _rewrite(path: Path, lines: list) -> None:
+    from coreopt import files
+
+    files.write_text(path, "".join(json.dumps(r) + "\n" for r in lines))
