@@ -32,7 +32,7 @@ import sys
 import tempfile
 
 import coreopt
-from coreopt.cli import check, lab, lr_find, show, tour, train, verify
+from coreopt.cli import bench, check, lab, lr_find, show, tour, train, verify
 
 VERBOSE_ENV = "COREOPT_VERBOSE"
 EPILOG = f"""\
@@ -126,6 +126,7 @@ def parser() -> argparse.ArgumentParser:
     show.add_parsers(sub)
     train.add_parser(sub)
     lr_find.add_parser(sub)
+    bench.add_parser(sub)
     check.add_parser(sub)
     verify.add_parser(sub)
     for command in sub.choices.values():

@@ -46,6 +46,13 @@ def summary_rows(records: list) -> list:
     return rows
 
 
+def summary_text(records: list) -> str:
+    """The summary rows as an aligned plain-text table."""
+    import pandas as pd
+
+    return pd.DataFrame(summary_rows(records)).to_string(index=False)
+
+
 def median_steps(records: list) -> dict:
     """{(problem, optimizer): median steps to the target over seeds that reach it, else None
     (also when fewer than half of the seeds reach it)}."""

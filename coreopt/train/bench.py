@@ -96,6 +96,12 @@ def run(problem_names, optimizers, *, budget: int = 16, seeds: int = 3, out,
     return records[1:]
 
 
+def settings_of(out) -> dict:
+    """The settings of the benchmark in `out` (the first line of its results.jsonl)."""
+    with open(Path(out) / "results.jsonl") as f:
+        return json.loads(f.readline())["settings"]
+
+
 def _phase(phase, problem, name, rates, records, seeds, epochs) -> dict:
     if phase == "tune":
         result = population(problem, name, {"learning_rate": rates}, seeds=0, epochs=epochs)
