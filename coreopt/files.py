@@ -28,12 +28,15 @@ from pathlib import Path
 
 @contextlib.contextmanager
 def atomic(path) -> Iterator[Path]:
-    """A temporary path beside `path` (same suffix, for writers that read it), renamed onto
-    `path` when the block ends without an error; removed when it raises."""
+    """A temporary path beside `path` (same suffix, for writers that read it), flushed to
+    disk and renamed onto `path` when the block ends without an error; removed when it
+    raises. Any writer that takes a path (a figure's `savefig`, a CSV writer) gets the
+    temporary file, the fsync and the rename."""
     path = Path(path)
     tmp = _create_beside(path)
     try:
         yield tmp
+        _fsync(tmp)
         os.replace(tmp, path)
     except BaseException:
         tmp.unlink(missing_ok=True)
@@ -53,9 +56,16 @@ def _create_beside(path: Path) -> Path:
     raise FileExistsError(f"no free temporary name beside {str(path)!r}.")
 
 
+def _fsync(path: Path) -> None:
+    """Flushes the file at `path` to disk (what a writer left in the OS's buffers)."""
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
 def write_text(path, text: str) -> None:
     """Writes `text` to `path` atomically, flushed to disk before the rename."""
     with atomic(path) as tmp, open(tmp, "w") as f:
         f.write(text)
-        f.flush()
-        os.fsync(f.fileno())

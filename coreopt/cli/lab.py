@@ -202,6 +202,7 @@ def _description(summary: str, command: str) -> str:
 
 
 def add_parsers(sub):
+    """Registers `run`, `sweep` and `stable-lr` on the `coreopt` command's subparsers."""
     run = sub.add_parser("run", help="run optimizers on a test function, print the table",
                          description=_description(
                              "Runs optimizers on one test function and prints one row per "
@@ -252,27 +253,9 @@ def add_parsers(sub):
 
 def _functions(args) -> list:
     """The test functions named on the command line, built with their dimensions."""
-    from coreopt import functions
+    from coreopt.functions.dims import build
 
-    named = [args.function] if hasattr(args, "function") else args.functions
-    if args.dim is not None and not any(_takes_dim(name) for name, _ in named):
-        shown = ", ".join(name for name, _ in named)
-        raise ValueError(f"--dim: no function given takes a dimension ({shown}); "
-                         "see `coreopt list` for the N-D ones.")
-    built = []
-    for name, dim in named:
-        if dim is None and _takes_dim(name):
-            dim = args.dim
-        built.append(functions.get(name) if dim is None else functions.get(name, dim=dim))
-    return built
-
-
-def _takes_dim(name) -> bool:
-    """The function `name` accepts more than one dimension (an N-D function)."""
-    from coreopt import functions
-
-    param = functions.entry(name).params.get("dim")
-    return param is not None and param.high != param.low
+    return build([args.function] if hasattr(args, "function") else args.functions, args.dim)
 
 
 def _optimizers(args) -> list:
@@ -296,12 +279,13 @@ def _stop(args) -> dict:
 
 def _run(args) -> int:
     from coreopt import lab
+    from coreopt.report.results import text_table
 
     show.check_flags(args)
     keep = args.keep_paths or args.plot or args.report  # a handful of runs: draw their paths
     runs = lab.sweep_runs(_optimizers(args), _functions(args), _grid(args), starts=args.init,
                           keep_paths=keep, out=args.out, engine=args.engine, **_stop(args))
-    print(table(lab.to_frame(runs), _varied(args)))
+    print(text_table(lab.to_frame(runs), _varied(args)))
     _written(args.out)
     show.after(args, runs)
     return 0
@@ -309,6 +293,7 @@ def _run(args) -> int:
 
 def _sweep(args) -> int:
     from coreopt import lab
+    from coreopt.report.results import text_summary
 
     if args.out is None:
         raise ValueError("`coreopt sweep` needs --out DIR (results are appended as they finish).")
@@ -322,63 +307,26 @@ def _sweep(args) -> int:
                           resume=args.resume, chunk_size=args.chunk_size,
                           workers=args.workers, engine=args.engine, progress=True,
                           **_stop(args))
-    print(summary(lab.to_frame(runs), _varied(args)))
+    print(text_summary(lab.to_frame(runs), _varied(args)))
     _written(args.out)
     show.after(args, runs)
     return 0
 
 
 def _stable(args) -> int:
-    from coreopt import lab
+    from coreopt.lab.stable import max_stable_lrs
+    from coreopt.report.edges import command_text
 
-    config = {k: v[0] for k, v in args.set}
-    function = _functions(args)[0]
-    edges = [lab.max_stable_lr(name, function, args.init, config=config, low=args.low,
-                               high=args.high, grid_size=args.grid_size, rtol=args.rtol,
-                               **_stop(args))
-             for name in _optimizers(args)]
-    rows = [{"optimizer": e.optimizer, "stable lr": _stable_cell(e),
-             "diverges at": e.diverging, "rel. precision": e.rtol, "runs": e.runs}
-            for e in edges]
-    import pandas as pd
-
-    print(pd.DataFrame(rows).to_string(index=False, float_format=lambda v: f"{v:.6g}"))
-    print()
-    for edge in edges:
-        print(f"{edge.optimizer}: {edge.verdict}")
+    edges = max_stable_lrs(_optimizers(args), _functions(args)[0], args.init,
+                           config={k: v[0] for k, v in args.set}, low=args.low,
+                           high=args.high, grid_size=args.grid_size, rtol=args.rtol,
+                           **_stop(args))
+    print(command_text(edges))
     return 0
-
-
-def _stable_cell(edge) -> str:
-    """The stable-lr column: the edge, a lower bound (">= 1000") or "none"."""
-    if edge.learning_rate is None or edge.diverges_everywhere:
-        return "none"
-    return (">= " if edge.diverging is None else "") + f"{edge.learning_rate:.6g}"
 
 
 def _varied(args) -> list:
     return (["learning_rate"] if args.lr is not None else []) + [k for k, _ in args.set]
-
-
-def table(frame, hyper) -> str:
-    """The runs as a text table: who, from where, what happened."""
-    columns = ["optimizer", *hyper, "function", "init", "status", "iteration", "final",
-               "final_loss", "distance"]
-    shown = frame[[c for c in columns if c in frame.columns]].copy()
-    for column in ("init", "final"):
-        if column in shown:
-            shown[column] = [", ".join(f"{v:.6g}" for v in p) for p in shown[column]]
-    return shown.to_string(index=False, float_format=lambda v: f"{v:.6g}")
-
-
-def summary(frame, hyper) -> str:
-    """Per optimizer (and hyperparameter): how many runs converged, diverged, ran out."""
-    keys = ["optimizer", *hyper, "function"]
-    counts = frame.groupby(keys, sort=False)["status"].value_counts().unstack(fill_value=0)
-    counts = counts.reindex(columns=["converged", "diverged", "max_iters"], fill_value=0)
-    median = frame[frame.status == "converged"].groupby(keys, sort=False)["iteration"].median()
-    counts["median iters (converged)"] = median
-    return counts.reset_index().to_string(index=False, float_format=lambda v: f"{v:.6g}")
 
 
 def _written(out):

@@ -18,13 +18,8 @@ ramped. Every input is checked before anything is trained or written.
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from pathlib import Path
-
-from coreopt import files
-
-OUTPUTS = ("lr_find.json", "lr_find.png")
 
 
 def add_parser(subparsers) -> argparse.ArgumentParser:
@@ -64,94 +59,15 @@ def run(args) -> int:
         return 2
 
 
-def _check(args) -> list[int]:
-    """Checks every argument that needs no data or TensorFlow; returns the hidden widths."""
-    from coreopt.core import chains
-    from coreopt.train import data, lr_suggest
-
-    if args.dataset not in data.DATASETS:
-        raise ValueError(f"unknown data set {args.dataset!r}; choose one of "
-                         f"{', '.join(data.DATASETS)}.")
-    try:
-        chains.canonical(args.optimizer)
-    except ValueError as err:
-        raise ValueError(f"--optimizer: {err}") from None
-    try:
-        lr_suggest.check_ramp(args.start_lr, args.end_lr, args.steps, args.mode)
-    except ValueError as err:
-        raise ValueError(_flag_names(str(err))) from None
-    if not 0.0 <= args.smoothing < 1.0:
-        raise ValueError(f"--smoothing must be in [0, 1); received {args.smoothing}.")
-    if not args.diverge > 1.0:
-        raise ValueError(f"--diverge must be > 1; received {args.diverge}.")
-    from coreopt.cli.train import parse_hidden
-
-    hidden = parse_hidden(args.hidden)
-    _check_out(args.out)
-    return hidden
-
-
-def _flag_names(message: str) -> str:
-    """A library message with its argument names as the command's flags."""
-    for name in ("start_lr", "end_lr", "steps", "mode"):
-        message = message.replace(f"`{name}`", "--" + name.replace("_", "-"))
-        message = message.replace(f"{name}=", "--" + name.replace("_", "-") + "=")
-    return message.replace("(--mode=", "(--mode ")
-
-
-def _check_out(out: Path) -> None:
-    """Refuses an --out that is a file, or a folder holding files other than ours."""
-    if out.exists() and not out.is_dir():
-        raise ValueError(f"--out {str(out)!r} is a file, not a folder.")
-    if out.is_dir():
-        other = sorted(p.name for p in out.iterdir() if p.name not in OUTPUTS)
-        if other:
-            raise ValueError(f"--out {str(out)!r} already holds other data ({other[0]}); "
-                             "choose an empty or new folder.")
-
-
 def _run(args) -> int:
-    import coreopt
-    from coreopt.plots import lr_find as plot
-    from coreopt.train import data, loop
-    from coreopt.train.lr_find import check_optimizer, lr_find
+    from coreopt.report.lr_find import stop_text, table
+    from coreopt.train.range_test import range_test
 
-    hidden = _check(args)
-    try:
-        optimizer = check_optimizer(coreopt.get(args.optimizer))
-    except (ValueError, TypeError) as err:
-        raise ValueError(f"--optimizer: {err}") from None
-    split = data.load(args.dataset, path=args.mnist_path, seed=args.seed)
-    data.check_batch_size(args.batch_size, len(split.x_train))
-    loop.check_writable(args.out)
-    result = lr_find(optimizer, split, start_lr=args.start_lr, end_lr=args.end_lr,
-                     steps=args.steps, mode=args.mode, smoothing=args.smoothing,
-                     diverge=args.diverge, batch_size=args.batch_size, seed=args.seed,
-                     hidden=hidden)
-    files.write_text(args.out / "lr_find.json", json.dumps(result.to_dict(), indent=1))
-    plot.save_lr_find(result, args.out / "lr_find.png")
+    result, (record, figure) = range_test(
+        args.dataset, optimizer=args.optimizer, start_lr=args.start_lr, end_lr=args.end_lr,
+        steps=args.steps, mode=args.mode, smoothing=args.smoothing, diverge=args.diverge,
+        batch_size=args.batch_size, hidden=args.hidden, seed=args.seed,
+        mnist_path=args.mnist_path, out=args.out)
     print(table(result))
-    print(f"{_stop_text(result)}; wrote {args.out / 'lr_find.json'} and "
-          f"{args.out / 'lr_find.png'}", file=sys.stderr)
+    print(f"{stop_text(result)}; wrote {record} and {figure}", file=sys.stderr)
     return 0
-
-
-def table(result) -> str:
-    """The suggestions as a small two-column table: suggestion, learning rate."""
-    from coreopt.train import lr_suggest
-
-    rows = [("suggestion", "learning rate")]
-    for name in lr_suggest.NAMES:
-        lr = result.suggested(name)
-        rows.append((lr_suggest.TITLES[name], "n/a" if lr is None else f"{lr:.3e}"))
-    width = max(len(a) for a, _ in rows)
-    return "\n".join(f"{a:<{width}}  {b}" for a, b in rows)
-
-
-def _stop_text(result) -> str:
-    run = f"{len(result.lrs)} of {result.steps} steps"
-    if result.stopped == "diverged":
-        return f"stopped after {run}: the smoothed loss passed {result.diverge:g} x its best"
-    if result.stopped == "non-finite":
-        return f"stopped after {run}: the next loss was not finite"
-    return f"ran all {run}"

@@ -12,20 +12,19 @@ results.json, or its runs.jsonl. `coreopt plot --help` lists the kinds.
 
 from __future__ import annotations
 
-import ast
-import importlib.util
-import pathlib
 import sys
 
-FIGURES = "coreopt.cli.figures"
+from coreopt.cli import literals
+
+FIGURES = "coreopt.report.figures"
 
 
 def figure_kinds() -> dict:
-    """`coreopt.cli.figures.KINDS` (kind -> what it draws), without importing TensorFlow.
+    """`coreopt.report.figures.KINDS` (kind -> what it draws), importing nothing heavy.
 
-    Importing the figures module imports the lab, and TensorFlow with it, which
-    `coreopt plot --help` must not; so, unless it is imported already, the
-    literal is read from its source (`kinds_in_source`).
+    The parser is built before any command runs, and `coreopt plot --help` must
+    import no TensorFlow, pandas or matplotlib; so, unless the figures module is
+    imported already, the literal is read from its source (`kinds_in_source`).
     """
     if FIGURES in sys.modules:
         return dict(sys.modules[FIGURES].KINDS)
@@ -34,15 +33,11 @@ def figure_kinds() -> dict:
 
 def kinds_in_source() -> dict:
     """The `KINDS = {...}` literal of the figures module, read from its source file."""
-    source = pathlib.Path(importlib.util.find_spec(FIGURES).origin).read_text()
-    for node in ast.parse(source).body:
-        targets = [getattr(t, "id", "") for t in getattr(node, "targets", [])]
-        if isinstance(node, ast.Assign) and targets == ["KINDS"]:
-            return ast.literal_eval(node.value)
-    raise RuntimeError(f"{FIGURES} defines no `KINDS = {{...}}` literal for `coreopt plot`.")
+    return literals.literal(FIGURES, "KINDS")
 
 
 def add_parsers(sub):
+    """Registers `plot` and `report` on the `coreopt` command's subparsers."""
     kinds = figure_kinds()
     listed = "\n".join(f"  {k:<12} {v}" for k, v in kinds.items())
     p = sub.add_parser("plot", help="draw one figure from results",
@@ -91,8 +86,8 @@ def after(args, runs):
     """Draws the figures and the report asked for by --plot/--report; prints the paths."""
     from pathlib import Path
 
-    from coreopt.cli import figures
-    from coreopt.cli.reports import results_report
+    from coreopt.report import figures
+    from coreopt.report.results import results_report
 
     if args.report:
         page, _ = results_report(args.out, runs)
@@ -103,7 +98,7 @@ def after(args, runs):
 
 
 def _plot(args) -> int:
-    from coreopt.cli import figures
+    from coreopt.report import figures
 
     out = figures.check_output(args.out)
     if args.kind == "schedule":
@@ -123,7 +118,7 @@ def _plot(args) -> int:
 
 
 def _report(args) -> int:
-    from coreopt.cli.reports import results_report
+    from coreopt.report.results import results_report
 
     page, text = results_report(args.directory)
     print(f"wrote {page} and {text}")

@@ -194,6 +194,11 @@ def max_stable_lr(optimizer="adam", function="seed_quartic", init=None, *, confi
     return found
 
 
+def max_stable_lrs(optimizers, function="seed_quartic", init=None, **kwargs) -> list:
+    """`max_stable_lr` of each of `optimizers` (names) on one function; the `StableLR`s."""
+    return [max_stable_lr(name, function, init, **kwargs) for name in optimizers]
+
+
 def _check_budget(found, specs, stop, dtype, lower, longer, grid_size):
     """Fills in the check of `found`'s edge with `longer` times the steps."""
     lo = found.learning_rate

@@ -110,8 +110,8 @@ class Store:
             self.close()
             raise
         if not (self.path / MANIFEST).exists():
-            write_atomic(self.path / MANIFEST,
-                         json.dumps({"spec": self.spec, "versions": versions}, indent=2))
+            files.write_text(self.path / MANIFEST,
+                             json.dumps({"spec": self.spec, "versions": versions}, indent=2))
         return self
 
     def close(self):
@@ -149,11 +149,9 @@ class Store:
         removes the `results.json` an earlier version wrote (it would be stale)."""
         with files.atomic(self.path / CSV) as tmp, open(tmp, "w", newline="") as f:
             frame.to_csv(f, index=False)
-            _sync(f)
         with files.atomic(self.path / RUNS) as tmp, open(tmp, "w") as f:
             for run in runs:
                 f.write(run.to_json() + "\n")
-            _sync(f)
         (self.path / JSON).unlink(missing_ok=True)
 
     def __repr__(self):
@@ -170,11 +168,6 @@ def check_writable(path) -> pathlib.Path:
         raise OSError(f"output directory {str(path)!r} cannot be written "
                       f"({str(parent)!r} is not a writable directory).")
     return path
-
-
-def write_atomic(path, text: str):
-    """Writes `text` to `path` through a temporary file and a rename."""
-    files.write_text(path, text)
 
 
 def _sync(f):

@@ -101,8 +101,8 @@ class Report:
         if not os.access(directory, os.W_OK):
             raise OSError(f"report directory {str(directory)!r} cannot be written.")
         page, text = directory / "report.html", directory / "report.md"
-        _write_atomic(page, self.to_html())
-        _write_atomic(text, self.to_markdown(directory))
+        files.write_text(page, self.to_html())
+        files.write_text(text, self.to_markdown(directory))
         return page, text
 
 
@@ -140,7 +140,3 @@ def _relative(path, start) -> str:
     if start is None:
         return str(path)
     return os.path.relpath(pathlib.Path(path).resolve(), pathlib.Path(start).resolve())
-
-
-def _write_atomic(path: pathlib.Path, text: str):
-    files.write_text(path, text)

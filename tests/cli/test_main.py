@@ -5,8 +5,9 @@ from __future__ import annotations
 import pytest
 
 import coreopt
-from coreopt.cli import figures, lab, show
+from coreopt.cli import lab, show
 from coreopt.cli.main import main, parser
+from coreopt.report import figures
 
 
 def test_list_prints_every_name_with_a_description(capsys):

@@ -10,8 +10,8 @@ import pytest
 from PIL import Image
 
 from coreopt import functions, lab
-from coreopt.cli import figures
 from coreopt.cli.main import main
+from coreopt.report import figures
 
 QUICK = ["--max-iters", "60", "--rule", "exact"]
 
@@ -117,18 +117,6 @@ def test_run_with_report_and_plot(tmp_path, capsys):
     assert "report.html" in capsys.readouterr().out
     err = fails(capsys, ["run", "seed_quartic", "--optimizers", "gd", "--plot", *QUICK])
     assert "--out" in err
-
-
-def test_a_results_folder_with_a_report_still_resumes(tmp_path):
-    from coreopt.cli.reports import results_report
-
-    out = tmp_path / "sweep"
-    kwargs = {"starts": 3, "max_iters": 20, "out": out}
-    first = lab.sweep("gd", "booth", {"learning_rate": [1e-3, 1e-2, 1e-1]}, **kwargs)
-    results_report(out)
-    again = lab.sweep("gd", "booth", {"learning_rate": [1e-3, 1e-2, 1e-1]}, resume=True,
-                      **kwargs)
-    assert again["key"].tolist() == first["key"].tolist()
 
 
 def test_sensitivity_and_heatmaps_from_a_sweep(tmp_path):

@@ -6,7 +6,6 @@ import json
 import pytest
 
 from coreopt.cli.main import main
-from coreopt.cli.train import parse_rates
 
 
 def _train(tmp_path, *extra, out="out"):
@@ -164,17 +163,6 @@ def test_a_sam_chain_trains_under_a_strategy(tmp_path):
     assert _train(tmp_path, "--optimizers", "sam:momentum", "--epochs", "1",
                   "--strategy", "mirrored") == 0
     assert _history(tmp_path / "out")["sam:momentum"][0]["step"] == 12
-
-
-def test_rates_of_chains():
-    names = ["ema(momentum=0.9):adam", "sam:momentum", "lookahead:adam",
-             "adam(learning_rate=0.5)", "clip_by_norm(clipnorm=1.0):lion", "ema:adagrad"]
-    assert parse_rates("EMA( momentum=0.9 ):adam=0.01,sam:momentum=0.1", names) == {
-        "ema(momentum=0.9):adam": 0.01, "sam:momentum": 0.1, "lookahead:adam": 2e-3,
-        "adam(learning_rate=0.5)": None, "clip_by_norm(clipnorm=1.0):lion": 3e-4,
-        "ema:adagrad": 0.05}
-    assert parse_rates("adam(learning_rate=0.5)=0.2", names)["adam(learning_rate=0.5)"] == 0.2
-    assert set(parse_rates("0.3", names).values()) == {0.3}
 
 
 @pytest.mark.slow

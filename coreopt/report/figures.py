@@ -1,9 +1,10 @@
 """Figures from a lab's results: what `coreopt plot`, `coreopt report` and `--plot` draw.
 
-The plots never import TensorFlow (they read records and arrays); this module, in
-the command-line layer, is where the two meet: it reads run records back from a
-results directory, rebuilds each run's test function to sample its loss on a
-grid (`coreopt.lab.surface`), and hands both to `coreopt.plots`.
+The plots never import TensorFlow (they read records and arrays); this module is
+where the lab and the plots meet: it reads run records back from a results
+directory, rebuilds each run's test function to sample its loss on a grid
+(`coreopt.lab.surface`), and hands both to `coreopt.plots`. Importing it
+imports no TensorFlow; drawing a figure over a function's surface does.
 
     KINDS                 the figure kinds and what each needs
     load_runs(path)       run records from a results directory, results.json or runs.jsonl
@@ -13,7 +14,7 @@ grid (`coreopt.lab.surface`), and hands both to `coreopt.plots`.
 Example:
     >>> import tempfile, pathlib
     >>> from coreopt import lab
-    >>> from coreopt.cli import figures
+    >>> from coreopt.report import figures
     >>> runs = lab.sweep_runs("gd", "seed_quartic", {"learning_rate": [0.01]},
     ...                       starts=[[2.0]], max_iters=50, keep_paths=True)
     >>> out = pathlib.Path(tempfile.mkdtemp()) / "paths.png"
@@ -26,8 +27,6 @@ from __future__ import annotations
 import json
 import os
 import pathlib
-
-from coreopt.lab.records import Run
 
 KINDS = {
     "function": "the loss (and gradient) over the domain, minimizers marked; 1-D or 2-D",
@@ -74,6 +73,9 @@ def load_runs(path) -> list:
 
 
 def _records(records, path) -> list:
+    """The `Run` records of the decoded JSON `records`; ValueError naming `path` if not."""
+    from coreopt.lab.records import Run
+
     if not isinstance(records, list) or not all(isinstance(r, dict) for r in records):
         raise ValueError(f"{str(path)!r} is not a coreopt results file: expected a list of "
                          "run records.")

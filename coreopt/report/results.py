@@ -1,13 +1,15 @@
-"""The report of a results directory: `coreopt report DIR` and `--report`.
+"""The report of a results directory (`coreopt report DIR`, `--report`), and its tables.
 
 `results_report(DIR)` reads the run records and the manifest a sweep left in
 DIR, draws the figures that fit them into DIR/figures/ and writes
-DIR/report.html (self-contained) and DIR/report.md.
+DIR/report.html (self-contained) and DIR/report.md. `text_table` and
+`text_summary` are the same tables as text, as `coreopt run` and `coreopt
+sweep` print them.
 
 Example:
     >>> import tempfile
     >>> from coreopt import lab
-    >>> from coreopt.cli.reports import results_report
+    >>> from coreopt.report.results import results_report
     >>> out = tempfile.mkdtemp()
     >>> _ = lab.sweep("gd,adam", "seed_quartic", {"learning_rate": [0.01, 0.1]},
     ...               starts=[[2.0]], max_iters=100, out=out)
@@ -21,13 +23,13 @@ from __future__ import annotations
 import json
 import pathlib
 
-from coreopt.cli import figures
 from coreopt.lab.records import COLUMNS, to_frame
-from coreopt.lab.sweeps import versions
+from coreopt.report import figures
 
 MAX_ROWS = 60  # above this many runs the report shows a summary per configuration
 SHOWN = ["optimizer", "function", "init", "status", "iteration", "final", "final_loss",
          "distance"]
+STATUSES = ["converged", "diverged", "max_iters"]
 
 
 def results_report(directory, runs=None, title=None):
@@ -45,6 +47,7 @@ def results_report(directory, runs=None, title=None):
         FileNotFoundError, ValueError: no readable results in `directory`.
         OSError: `directory` cannot be written (checked before drawing).
     """
+    from coreopt.lab.sweeps import versions
     from coreopt.report import Report, Section
 
     directory = pathlib.Path(directory)
@@ -72,19 +75,49 @@ def results_table(runs):
     hyper = varied(frame)
     shared = [c for c in ("function", "init") if frame[c].astype(str).nunique() == 1]
     if len(frame) <= MAX_ROWS:
-        columns = [c for c in SHOWN[:1] + hyper + SHOWN[1:] if c not in shared]
-        shown = frame[columns].copy()
-        for column in ("init", "final"):
-            if column in shown:
-                shown[column] = [", ".join(f"{v:.6g}" for v in p) for p in shown[column]]
+        shown = runs_frame(frame, hyper, drop=shared)
         return shown, f"{len(frame)} runs, one row each{_same(frame, shared)}."
+    counts = status_counts(frame, hyper, "median iteration (converged)")
+    return counts, (f"{len(frame)} runs, counted per configuration; "
+                    "every run is in results.csv.")
+
+
+def runs_frame(frame, hyper, drop=()):
+    """One row per run: who (with the `hyper` columns), from where, what happened; the
+    points written as text; the columns in `drop` left out."""
+    columns = [c for c in SHOWN[:1] + list(hyper) + SHOWN[1:]
+               if c in frame.columns and c not in drop]
+    shown = frame[columns].copy()
+    for column in ("init", "final"):
+        if column in shown:
+            shown[column] = [", ".join(f"{v:.6g}" for v in p) for p in shown[column]]
+    return shown
+
+
+def status_counts(frame, hyper, median_label):
+    """Per optimizer, `hyper` values and function: runs converged, diverged, out of
+    iterations, and the median iteration of those converged (column `median_label`)."""
     keys = ["optimizer", *hyper, "function"]
     counts = frame.groupby(keys, sort=False)["status"].value_counts().unstack(fill_value=0)
-    counts = counts.reindex(columns=["converged", "diverged", "max_iters"], fill_value=0)
-    counts["median iteration (converged)"] = (
+    counts = counts.reindex(columns=STATUSES, fill_value=0)
+    counts[median_label] = (
         frame[frame.status == "converged"].groupby(keys, sort=False)["iteration"].median())
-    return counts.reset_index(), (f"{len(frame)} runs, counted per configuration; "
-                                  "every run is in results.csv.")
+    return counts.reset_index()
+
+
+def text_table(frame, hyper) -> str:
+    """The runs as a text table: who, from where, what happened."""
+    return runs_frame(frame, hyper).to_string(index=False, float_format=_number)
+
+
+def text_summary(frame, hyper) -> str:
+    """Per optimizer (and hyperparameter): how many runs converged, diverged, ran out."""
+    counts = status_counts(frame, hyper, "median iters (converged)")
+    return counts.to_string(index=False, float_format=_number)
+
+
+def _number(value) -> str:
+    return f"{value:.6g}"
 
 
 def varied(frame) -> list:
