@@ -3,14 +3,17 @@
 `population(problem, optimizer, hyper, seeds=...)` trains N copies of a
 problem's model (`coreopt.train.problems`), member i with its own numeric
 hyperparameters `hyper[name][i]` (any the optimizer's spec declares, wrappers'
-as "wrapper.name"), its own initial weights `problem.init(seeds[i])` and its own
+as "wrapper.name"), each a number or a schedule of the step (a learning-rate
+schedule from `coreopt.schedules`; numbers and schedules may be mixed, see
+`coreopt.train.member_hyper`), its own initial weights `problem.init(seeds[i])` and its own
 data order (epoch e shuffled by `np.random.default_rng(seeds[i] + e)`, the rule
 of `coreopt train`). Every parameter gets a leading member axis [N, ...]; one
 training step of all members is
 
     x_i, y_i = the members' batches                          # [N, B, ...]
     loss_i, g_i = problem.loss and its gradient, per member  # tf.vectorized_map
-    params_i, slots_i = optimizer.update with member i's hyperparameters
+    h_i = member i's hyperparameters, a schedule s_i read as s_i(t) (t: steps taken)
+    params_i, slots_i = optimizer.update with h_i
 
 and the steps of an epoch are one `tf.while_loop`, compiled by XLA. A member
 whose loss turns NaN or Inf stops there: its weights stay those before that
@@ -30,6 +33,10 @@ Example:
     PopulationResult(digits-mlp, adam, 2 members, 1 epochs)
     >>> [m > 0.6 for m in result.final_metric]     # validation accuracy after one epoch
     [True, True]
+    >>> from coreopt import schedules               # a rate schedule per member, or a number
+    >>> cosine = schedules.Cosine(1e-2, decay_steps=100)
+    >>> population("wine-logreg", "adam", {"learning_rate": [1e-2, cosine]}, epochs=1)
+    PopulationResult(wine-logreg, adam, 2 members, 1 epochs)
 """
 
 from __future__ import annotations
@@ -44,6 +51,7 @@ import tensorflow as tf
 from coreopt.core import chains, ops
 from coreopt.train import problems as problems_lib
 from coreopt.train.data import check_batch_size
+from coreopt.train.member_hyper import MemberHyper, check_member_value, is_schedule
 
 
 @dataclasses.dataclass(repr=False)
@@ -90,8 +98,8 @@ def population(problem, optimizer, hyper: dict | None = None, *, seeds=0,
     Args:
         problem: a registered problem's name or a `Problem`.
         optimizer: a registered name or chain name ("adam", "ema:adam").
-        hyper: flat hyperparameter name -> a number (shared) or a sequence
-            (one per member).
+        hyper: flat hyperparameter name -> a number or schedule (shared) or a
+            sequence of them (one per member; numbers and schedules mixed).
         seeds: an int (every member) or one per member; seeds the initial
             weights and the data order.
         epochs, batch_size: default the problem's.
@@ -99,6 +107,7 @@ def population(problem, optimizer, hyper: dict | None = None, *, seeds=0,
     Raises:
         ValueError: for lengths that disagree, an unknown hyperparameter or a
             value out of its range (named), before anything is trained.
+        TypeError: a value neither a number nor a schedule (named, with its member).
     """
     problem = problems_lib.get(problem)
     epochs = problem.epochs if epochs is None else int(epochs)
@@ -115,8 +124,14 @@ def population(problem, optimizer, hyper: dict | None = None, *, seeds=0,
 
 
 def member_configs(hyper: dict, seeds) -> list:
-    """One dict per member: every hyperparameter's value and the seed."""
-    columns = {k: v for k, v in hyper.items() if np.ndim(v) == 1}
+    """One dict per member: every hyperparameter's value and the seed.
+
+    Raises:
+        ValueError: per-member lists of different lengths, or empty ones.
+        TypeError: a value that is neither a number nor a schedule (named).
+    """
+    columns = {k: list(v) for k, v in hyper.items()
+               if not is_schedule(v) and not isinstance(v, str) and np.ndim(v) == 1}
     if np.ndim(seeds) == 1:
         columns["seed"] = [int(s) for s in seeds]
     sizes = {k: len(v) for k, v in columns.items()}
@@ -126,7 +141,10 @@ def member_configs(hyper: dict, seeds) -> list:
     n = next(iter(sizes.values()), 1)
     if n < 1:
         raise ValueError("A population needs at least one member; received empty lists.")
-    shared = {k: v for k, v in hyper.items() if k not in columns}
+    shared = {k: check_member_value(k, None, v) for k, v in hyper.items() if k not in columns}
+    for k, v in columns.items():
+        for i, x in enumerate(v if k != "seed" else ()):
+            check_member_value(k, i, x)
     if "seed" not in columns:
         shared["seed"] = int(seeds)
     return [{**{k: _plain(v) for k, v in shared.items()},
@@ -159,8 +177,6 @@ class Program:
         self._x_valid, self._y_valid = tf.constant(data.x_valid), tf.constant(data.y_valid)
         # Partials, not bound methods: TensorFlow counts traces per code object, and would
         # call every new program's first trace a retrace of the last one's.
-        self._steps = tf.function(functools.partial(Program._run_steps, self),
-                                  jit_compile=True, autograph=False)
         self._metric = tf.function(functools.partial(Program._evaluate, self),
                                    jit_compile=True, autograph=False)
         self._init = tf.function(functools.partial(Program._init_all, self), autograph=False)
@@ -172,11 +188,12 @@ class Program:
     def train(self, configs: list, epochs: int):
         """Trains the members; returns (history, diverged_at, final params)."""
         n, examples = len(configs), len(self.problem.data.x_train)
-        names = [k for k in configs[0] if k != "seed"]
-        values = {k: tf.constant([float(c[k]) for c in configs], tf.float64) for k in names}
+        hyper = MemberHyper(configs)  # the schedules are traced into this program's steps
+        steps = tf.function(functools.partial(Program._run_steps, self, hyper),
+                            jit_compile=True, autograph=False)
         seeds = [c["seed"] for c in configs]
         params = [tf.stack(p) for p in zip(*(self.problem.init(s) for s in seeds))]
-        state = self._init(params, values)
+        state = self._init(params, hyper.at(0))
         alive = tf.ones([n], tf.bool)
         failed = tf.zeros([n], tf.int64)
         history, step = [[] for _ in range(n)], 0
@@ -184,8 +201,8 @@ class Program:
             order = np.stack([epoch_order(s, epoch, examples) for s in seeds]).astype(np.int32)
             total = tf.zeros([n], tf.float64)
             for batches in self._chunks(order):
-                params, state, alive, failed, total = self._steps(
-                    params, state, alive, failed, total, values, batches,
+                params, state, alive, failed, total = steps(
+                    params, state, alive, failed, total, hyper.numbers, batches,
                     tf.constant(step + 1, tf.int64))
                 step += batches.shape[1]
             metric = self._metric(params).numpy()
@@ -233,10 +250,12 @@ class Program:
                 grads, params, slots, opt_state, grad_fn=lambda p: loss_and_grads(p)[1])
         return loss, new, (new_slots, new_state)
 
-    def _run_steps(self, params, state, alive, failed, total, values, batches, first_step):
+    def _run_steps(self, hyper, params, state, alive, failed, total, numbers, batches,
+                   first_step):
         def step(s, params, state, alive, failed, total):
             idx = batches[:, s]
             x, y = tf.gather(self._x, idx), tf.gather(self._y, idx)
+            values = hyper.at(first_step - 1 + tf.cast(s, tf.int64), numbers)
             loss, new, new_state = self._lift(self._member_step, values, params, state, x, y)
             ok = alive & tf.math.is_finite(loss)
             failed = tf.where(alive & ~ok, first_step + tf.cast(s, tf.int64), failed)
@@ -267,7 +286,9 @@ def train_alone(problem, optimizer, config: dict, *, epochs: int | None = None,
                 batch_size: int | None = None) -> list:
     """One member's configuration trained on its own: `tf.Variable`s and `apply_gradients`.
 
-    The reference for `population` (the same batches, the optimizer's own shell).
+    The reference for `population` (the same batches, the optimizer's own shell);
+    `config` is a member's, as `PopulationResult.configs` holds it: flat
+    hyperparameter names to numbers or schedules, and "seed".
     Returns the final weights as NumPy arrays.
     """
     problem = problems_lib.get(problem)
