@@ -8,7 +8,10 @@ wrappers, outermost first (sam:momentum, ema(momentum=0.999):adam); the list
 splits at commas outside parentheses. Writes to DIR, each file atomically:
 `history.csv` and `history.json` (one record per optimizer and epoch),
 `loss.png` and `accuracy.png`, and `report.md` (the tables and the figure
-links); with `--logdir`, TensorBoard scalars in LOGDIR/<folder>;
+links); with `--logdir`, TensorBoard scalars in LOGDIR/<folder>; with `--telemetry`,
+each layer's gradient norm, update/weight ratio and effective learning rate
+per epoch (history columns telemetry/<layer>/<measure>, TensorBoard tags of
+those names, a report section and telemetry.png);
 checkpoints in DIR/checkpoints/<folder>, which `--resume` continues. <folder>
 is the chain's name made safe for any file system: its parts joined by "+",
 each with ".key=value" for a hyperparameter in its name (sam+momentum,
@@ -66,6 +69,9 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
                    help="local mnist.npz in Keras's format (default: Keras's cache, "
                         "$KERAS_HOME/datasets/mnist.npz; nothing is downloaded)")
     p.add_argument("--quiet", action="store_true", help="no progress output")
+    p.add_argument("--telemetry", action="store_true",
+                   help="per layer: gradient norm, update/weight ratio, effective learning "
+                        "rate, each epoch (report, history, TensorBoard telemetry/...)")
     p.set_defaults(run=run)
     return p
 

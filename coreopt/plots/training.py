@@ -76,8 +76,12 @@ def save_curves(histories: dict, folder) -> list[Path]:
 
 
 def history_rows(histories: dict) -> list[dict]:
-    """All records as flat rows with the run's name first (for CSV)."""
-    return [{"optimizer": name, **record} for name, h in histories.items() for record in h]
+    """All records as flat rows with the run's name first (for CSV); telemetry as
+    columns "telemetry/<layer>/<measure>" (`coreopt.plots.telemetry.flat`)."""
+    from coreopt.plots.telemetry import flat
+
+    return [{"optimizer": name, **flat(record)} for name, h in histories.items()
+            for record in h]
 
 
 def summary_table(histories: dict) -> str:

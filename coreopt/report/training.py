@@ -28,15 +28,18 @@ from coreopt import files
 
 
 def write_results(out, histories, **settings) -> Path:
-    """history.csv, history.json, loss.png, accuracy.png and report.md into `out`.
+    """history.csv, history.json, loss.png, accuracy.png and report.md into `out`,
+    and telemetry.png when the records have telemetry.
 
     `settings` are `report`'s keyword arguments. Returns report.md's path.
     """
-    from coreopt.plots import training
+    from coreopt.plots import telemetry, training
 
     out = Path(out)
     write_histories(out, histories)
     training.save_curves(histories, out)
+    if telemetry.has_telemetry(histories):
+        telemetry.save_figure(histories, out)
     files.write_text(out / "report.md", report(histories, **settings))
     return out / "report.md"
 
@@ -65,7 +68,7 @@ def report(histories, *, split, sizes, rates, seed, batch_size, strategy) -> str
         rates: optimizer name -> its learning rate in words ("0.001", "default").
         seed, batch_size, strategy: the training settings.
     """
-    from coreopt.plots import training
+    from coreopt.plots import telemetry, training
     from coreopt.train import results
 
     rate_text = ", ".join(f"{n} {r}" for n, r in rates.items())
@@ -89,6 +92,7 @@ def report(histories, *, split, sizes, rates, seed, batch_size, strategy) -> str
         "",
         "![accuracy](accuracy.png)",
         "",
+        *telemetry.section(histories),
         "## History (history.csv)",
         "",
         training.epoch_table(histories),

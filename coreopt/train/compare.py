@@ -7,7 +7,8 @@ outermost first; its learning rate is the one given, else its own in
 `compare(settings)` checks every input before anything is trained or written,
 trains each optimizer (checkpointing, resuming, `coreopt.train.resume`), and
 writes the results: history.csv, history.json, loss.png, accuracy.png and
-report.md (`coreopt.report.training`), each atomically.
+report.md (`coreopt.report.training`), each atomically; with `telemetry`, each
+record's per-layer telemetry (`coreopt.train.telemetry`) and telemetry.png.
 
 Example:
     >>> parse_rates("adam=0.01", ["adam", "lookahead:adam", "adam(learning_rate=0.5)"])
@@ -49,6 +50,7 @@ class Settings:
     checkpoint_every: int = 200
     mnist_path: str | None = None
     quiet: bool = False
+    telemetry: bool = False
 
     def __repr__(self):
         return (f"Settings({self.dataset!r}, optimizers={self.optimizers!r}, "
@@ -143,7 +145,7 @@ def check(settings: Settings):
 def optimizer_names(text: str) -> list[str]:
     """The canonical chain names of `--optimizers`, split at commas outside parentheses."""
     from coreopt.core import chains
-    from coreopt.train import loop
+    from coreopt.train import folders
 
     try:
         names = [chains.canonical(n) for n in chains.split_top(text, ",")]
@@ -153,7 +155,7 @@ def optimizer_names(text: str) -> list[str]:
         raise ValueError("--optimizers: give at least one optimizer name.")
     if len(set(names)) != len(names):
         raise ValueError(f"--optimizers: a name is repeated in {text!r}.")
-    if len({loop.folder_name(n) for n in names}) != len(names):
+    if len({folders.folder_name(n) for n in names}) != len(names):
         raise ValueError(f"--optimizers: two names of {text!r} share a folder name.")
     return names
 
@@ -235,13 +237,15 @@ def _make(name, rate, sizes, seed, strategy):
 
 def _train_one(s, name, mlp, opt, split, strategy, meta):
     from coreopt.train import resume
-    from coreopt.train.loop import Trainer, folder_name
+    from coreopt.train.folders import folder_name
+    from coreopt.train.loop import Trainer
 
     trainer = Trainer(
         mlp, opt, split, batch_size=s.batch_size, seed=s.seed, strategy=strategy,
         logdir=None if s.logdir is None else s.logdir / folder_name(name),
         checkpoint_dir=resume.checkpoint_folder(s.out, name),
         checkpoint_every=s.checkpoint_every, meta=meta, verbose=0 if s.quiet else 1,
+        telemetry=s.telemetry,
     )
     return trainer.fit(s.epochs, resume=s.resume and resume.has_checkpoint(s.out, name))
 

@@ -23,6 +23,8 @@ or any other object with the `apply_gradients(grads, vars)` protocol (Keras's).
   averages, Schedule-Free's x) and each record also has "test_weights", their
   label (`coreopt.train.results.weights_label`: "ema average", "schedule-free x").
 * `logdir`: the same figures as TensorBoard scalars (`tf.summary`), by epoch.
+* `telemetry=True`: each record also has "telemetry", per layer the epoch's mean
+  gradient norm, update ratio and effective learning rate (`coreopt.train.telemetry`).
 * `checkpoint_dir`: a `tf.train.CheckpointManager` saves model, optimizer,
   step counter, epoch accumulators and history every `checkpoint_every`
   steps and at the end. `fit(resume=True)` restores the latest checkpoint
@@ -43,7 +45,6 @@ Example:
 from __future__ import annotations
 
 import json
-import os
 import sys
 import time
 from pathlib import Path
@@ -51,15 +52,13 @@ from pathlib import Path
 import tensorflow as tf
 from tensorflow.core.framework import summary_pb2
 
-from coreopt import files
 from coreopt.core import checkpoints
 from coreopt.train import data as data_lib
 from coreopt.train import distribute
+from coreopt.train import telemetry as telemetry_lib
+from coreopt.train.folders import META_FILE, check_meta, check_writable, write_json
 from coreopt.train.model import accuracy, cross_entropy
 from coreopt.train.results import averaging_level, weights_label
-
-META_FILE = "coreopt-meta.json"
-FOLDER_MAX = 120  # longest folder name made from a chain name, before its hash
 
 
 class Trainer:
@@ -82,6 +81,8 @@ class Trainer:
             e.g. model sizes and optimizer config); saved next to the checkpoints.
         verbose: 0 silent, 1 progress bar, 2 one line per epoch.
         jit_compile: compile the whole train step with XLA (one device only).
+        telemetry: add each layer's gradient norm, update ratio and effective
+            learning rate to the records and scalars (`coreopt.train.telemetry`).
 
     Raises:
         ValueError: for a bad batch size or `checkpoint_every`, or an unknown
@@ -91,7 +92,8 @@ class Trainer:
 
     def __init__(self, model, optimizer, split, *, batch_size: int = 32, seed: int = 0,
                  strategy=None, logdir=None, checkpoint_dir=None, checkpoint_every: int = 100,
-                 meta: dict | None = None, verbose: int = 1, jit_compile: bool = False):
+                 meta: dict | None = None, verbose: int = 1, jit_compile: bool = False,
+                 telemetry: bool = False):
         self.batch_size = data_lib.check_batch_size(batch_size, len(split.x_train))
         if not isinstance(checkpoint_every, int) or checkpoint_every < 1:
             raise ValueError(f"`checkpoint_every` must be an int >= 1; received "
@@ -110,6 +112,7 @@ class Trainer:
         self.averaged = averaging_level(optimizer)
         self.test_weights = weights_label(self.averaged)
         self._make_state()
+        self.telemetry = telemetry_lib.Telemetry(self.variables, model) if telemetry else None
         self._train_step = self._compile_train_step()
         self._eval = tf.function(self._evaluate_batch)
 
@@ -145,7 +148,10 @@ class Trainer:
         return loss, _hits(logits, y), grads
 
     def _apply(self, x, y, denominator):
-        """One optimizer step on the batch; (its loss, its hits) at the weights before it."""
+        """One optimizer step on the batch; (its loss, its hits) at the weights before it,
+        and the step's telemetry measures when it is on."""
+        if self.telemetry is not None:
+            return self._measured(x, y, denominator)
         if not getattr(self.optimizer, "chain_needs_closure", False):
             loss, hits, grads = self._loss_and_grads(x, y, denominator)
             self.optimizer.apply_gradients(list(zip(grads, self.variables)))
@@ -157,7 +163,18 @@ class Trainer:
 
         return self.optimizer.minimize(loss_fn, self.variables), hits
 
-    def _accumulate(self, loss, hits, n):
+    def _measured(self, x, y, denominator):
+        """`_apply` with telemetry (a closure step also takes the gradient at theta once)."""
+        def loss_fn():
+            return cross_entropy(self.model(x), y, denominator)
+
+        closure = getattr(self.optimizer, "chain_needs_closure", False)
+        return self.telemetry.step(self.optimizer, lambda: self._loss_and_grads(
+            x, y, denominator), loss_fn if closure else None)
+
+    def _accumulate(self, loss, hits, n, *measures):
+        for m in measures:  # telemetry's, one step's
+            self.telemetry.add(m)
         n = tf.cast(n, tf.float64)
         self.sums.assign_add(tf.stack([tf.cast(loss, tf.float64) * n, hits, n]))
         self.step.assign_add(1)
@@ -165,17 +182,19 @@ class Trainer:
     def _compile_train_step(self):
         if self.strategy is None:
             def step(x, y):
-                loss, hits = self._apply(x, y, None)
-                self._accumulate(loss, hits, tf.shape(x)[0])
+                loss, hits, *measures = self._apply(x, y, None)
+                self._accumulate(loss, hits, tf.shape(x)[0], *measures)
             return tf.function(step, jit_compile=self.jit_compile)
 
         strategy = self.strategy
 
         def step(batch, n):
-            loss, hits = strategy.run(self._apply, args=(*batch, n))
+            loss, hits, *measures = strategy.run(self._apply, args=(*batch, n))
             total = strategy.reduce(tf.distribute.ReduceOp.SUM, loss, axis=None)
             hits = strategy.reduce(tf.distribute.ReduceOp.SUM, hits, axis=None)
-            self._accumulate(total, hits, n)
+            measures = [strategy.reduce(tf.distribute.ReduceOp.MEAN, m, axis=None)
+                        for m in measures]  # the replicas' are equal (summed gradients)
+            self._accumulate(total, hits, n, *measures)
         return tf.function(step)
 
     def _run_step(self, x, y):
@@ -246,6 +265,8 @@ class Trainer:
         done = int(self.step.numpy()) - epoch * self.steps_per_epoch
         if done == 0:
             self.sums.assign(tf.zeros([3], tf.float64))
+        if self.telemetry is not None:  # not checkpointed: the steps this call runs
+            self.telemetry.reset()
         batches = data_lib.pipeline(self.split.x_train, self.split.y_train,
                                     batch_size=self.batch_size, seed=self.seed, epoch=epoch,
                                     skip=done)
@@ -266,6 +287,8 @@ class Trainer:
                   "time_s": time.perf_counter() - start}
         if self.test_weights is not None:
             record["test_weights"] = self.test_weights
+        if self.telemetry is not None:
+            record["telemetry"] = self.telemetry.result()
         return record
 
     def _report(self, record, epochs, writer):
@@ -279,6 +302,8 @@ class Trainer:
             with writer.as_default():
                 for key in ("loss", "accuracy", "test_loss", "test_accuracy", "time_s"):
                     scalar_summary(key, record[key], record["epoch"])
+                telemetry_lib.write_scalars(record.get("telemetry", {}), record["epoch"],
+                                            scalar_summary)
             writer.flush()
 
     # ------------------------------------------------------------- checkpoints
@@ -326,46 +351,6 @@ def as_optimizer(optimizer, strategy=None):
         return coreopt.get(optimizer)
 
 
-def folder_name(name: str) -> str:
-    """A folder name, safe on every file system, for the optimizer or chain `name`.
-
-    Each part of the chain (`coreopt.core.chains.parse`: registry names for
-    aliases) is its name followed by ".key=value" for each hyperparameter given
-    in the name, and the parts are joined by "+":
-
-        "adam"                                  -> "adam"
-        "sam:momentum"                          -> "sam+momentum"
-        "EMA( momentum = 0.999 ):adam"          -> "ema.momentum=0.999+adam"
-        "sam(rho=0.1, adaptive=True):momentum"  -> "sam.rho=0.1.adaptive=True+momentum"
-
-    so a folder name uses letters, digits and "._=+-" only, and distinct chains
-    get distinct folders. A value that is not a number or a boolean is written
-    "_", and a name longer than `FOLDER_MAX` is cut there; either way the
-    folder name then ends with "-" and the first 8 hex digits of the SHA-1 of
-    the canonical name (`chains.canonical`), which keeps it distinct.
-
-    Raises:
-        ValueError: for a name that is not a valid chain.
-    """
-    import hashlib
-
-    from coreopt.core import chains
-
-    plain = True
-    parts = []
-    for part, params in chains.parse(name):
-        for key, value in params.items():
-            shown = repr(value) if isinstance(value, (bool, int, float)) else "_"
-            plain = plain and shown != "_"
-            part += f".{key}={shown}"
-        parts.append(part)
-    text = "+".join(parts)
-    if plain and len(text) <= FOLDER_MAX:
-        return text
-    digest = hashlib.sha1(chains.canonical(name).encode()).hexdigest()[:8]
-    return f"{text[:FOLDER_MAX]}-{digest}"
-
-
 def _hits(logits, labels):
     """The number of rows whose largest logit is the label, as a float64 scalar."""
     hits = tf.equal(tf.argmax(logits, -1, output_type=labels.dtype), labels)
@@ -407,41 +392,3 @@ class Progress:
 
     def __repr__(self):
         return f"Progress(epoch={self.epoch}, epochs={self.epochs}, steps={self.steps})"
-
-
-def check_meta(folder, meta: dict) -> None:
-    """Raises ValueError naming every setting where `meta` differs from the checkpoint's."""
-    path = Path(folder) / META_FILE
-    if not path.is_file():
-        raise ValueError(f"{str(folder)!r} holds checkpoints but no {META_FILE}; it was not "
-                         "written by coreopt's trainer.")
-    saved = json.loads(path.read_text())
-    now = json.loads(json.dumps(meta, default=repr))
-    diffs = [f"{key}: checkpoint has {saved.get(key)!r}, this run {now.get(key)!r}"
-             for key in sorted(set(saved) | set(now)) if saved.get(key) != now.get(key)]
-    if diffs:
-        raise ValueError(f"cannot resume from {str(folder)!r}, it was made for other settings: "
-                         + "; ".join(diffs) + ".")
-
-
-def check_writable(folder) -> Path:
-    """Creates `folder` if needed and checks a file can be written in it.
-
-    Raises:
-        PermissionError: naming the folder, when it cannot be created or written.
-    """
-    path = Path(folder)
-    try:
-        path.mkdir(parents=True, exist_ok=True)
-        probe = path / f".coreopt-write-test-{os.getpid()}"
-        probe.write_text("")
-        probe.unlink()
-    except OSError as err:
-        raise PermissionError(f"cannot write to the folder {str(path)!r}: "
-                              f"{err.strerror or err}.") from None
-    return path
-
-
-def write_json(path, value) -> None:
-    """Writes `value` as JSON to `path` atomically (temporary file + os.replace)."""
-    files.write_text(path, json.dumps(value, indent=1, sort_keys=True, default=repr))

@@ -8,7 +8,7 @@ import pytest
 import tensorflow as tf
 
 import coreopt
-from coreopt.train import data, loop, model, results
+from coreopt.train import data, folders, loop, model, results
 
 SPLIT = data.load("digits")
 SIZES = (64, 24, 10)
@@ -182,18 +182,18 @@ def test_a_chain_resumes_bit_identically(tmp_path):
      "loss_scale.initial_scale=1e+20+adam.learning_rate=-0.0"),
 ])
 def test_folder_names(name, folder):
-    assert loop.folder_name(name) == folder
+    assert folders.folder_name(name) == folder
 
 
 def test_folder_names_of_other_values_and_long_names_are_distinct():
-    a = loop.folder_name("ema(momentum='a b'):adam")
-    b = loop.folder_name("ema(momentum='a/c'):adam")
+    a = folders.folder_name("ema(momentum='a b'):adam")
+    b = folders.folder_name("ema(momentum='a/c'):adam")
     assert a.startswith("ema.momentum=_+adam-") and len(a) == len("ema.momentum=_+adam-") + 8
     assert a != b
     long = "clip_by_norm(clipnorm=1.0):" * 8 + "adam"
-    names = {loop.folder_name(long), loop.folder_name(long.replace("1.0", "2.0", 1))}
-    assert len(names) == 2 and all(len(n) == loop.FOLDER_MAX + 9 for n in names)
+    names = {folders.folder_name(long), folders.folder_name(long.replace("1.0", "2.0", 1))}
+    assert len(names) == 2 and all(len(n) == folders.FOLDER_MAX + 9 for n in names)
     for n in names:
         assert set(n) <= set("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._=+-")
     with pytest.raises(ValueError, match="Unknown optimizer"):
-        loop.folder_name("adma")
+        folders.folder_name("adma")
