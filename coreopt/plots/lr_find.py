@@ -21,6 +21,23 @@ Example:
     >>> path = lr_find.save_lr_find(record, pathlib.Path(tempfile.mkdtemp()) / "lr_find.png")
     >>> path.read_bytes()[:4]
     b'\\x89PNG'
+
+The population scan (`coreopt.train.lr_scan`, an `LRScan` or its `to_dict()`
+form: `lrs`, `losses` with None or inf for a diverged rate, `diverged`,
+`suggestions`) is drawn as its loss L(r) after the budget at each constant
+rate r, a diverged rate as a cross at the top; `save_lr_scan` puts it beside
+the ramp's figure, the ramp's suggestions as dashed lines on the scan's panel:
+
+    >>> scan = {"optimizer": "adam", "problem": "digits-mlp", "epochs": 1,
+    ...         "lrs": [1e-3, 1e-2, 1e-1], "losses": [1.5, 0.5, None],
+    ...         "diverged": [False, False, True],
+    ...         "suggestions": {"minimum": {"lr": 1e-3, "loss": 0.5}, "valley": None}}
+    >>> ax = lr_find.plot_lr_scan(scan, ramp=record)
+    >>> [line.get_label() for line in ax.get_lines()][:3]
+    ['loss after 1 epoch(s)', 'diverged', 'minimum / 10: 1.00e-03']
+    >>> path = lr_find.save_lr_scan(scan, record, path.parent / "lr_scan.png")
+    >>> path.read_bytes()[:4]
+    b'\\x89PNG'
 """
 
 from __future__ import annotations
@@ -31,7 +48,7 @@ import numpy as np
 from matplotlib.axes import Axes
 
 from coreopt.plots import _records
-from coreopt.plots.style import axes_or_new, color, save, style
+from coreopt.plots.style import axes_or_new, color, new_figure, save, style
 
 ORDER = ("steepest", "minimum", "valley")  # as `coreopt.train.lr_suggest.NAMES`
 TITLES = {"steepest": "steepest", "minimum": "minimum / 10", "valley": "valley"}
@@ -96,3 +113,60 @@ def save_lr_find(record, path) -> Path:
     """Draws `plot_lr_find(record)` on a new figure and writes it as a PNG at `path`."""
     ax = plot_lr_find(record)
     return save(ax.figure, path)
+
+
+def plot_lr_scan(scan, ax: Axes | None = None, ramp=None) -> Axes:
+    """The scan's loss per constant rate (log axis), its suggestions marked.
+
+    Args:
+        scan: an `LRScan` or its `to_dict()` form.
+        ax: axes to draw on; a new figure when None.
+        ramp: an `LRFindResult` or its dict; its suggestions are drawn as
+            dashed vertical lines, for comparison. None: left out.
+
+    Returns:
+        The axes.
+    """
+    lrs = _curve(scan, "lrs")
+    losses = np.array([np.inf if v is None else v for v in _records.field(scan, "losses")],
+                      dtype=np.float64)
+    finite = np.isfinite(losses)
+    with style():
+        ax = axes_or_new(ax)
+        epochs = _records.field(scan, "epochs")
+        ax.plot(lrs[finite], losses[finite], color=color(0), marker=".",
+                label=f"loss after {epochs} epoch(s)")
+        top = losses[finite].max() if finite.any() else 1.0
+        if not finite.all():
+            ax.plot(lrs[~finite], np.full((~finite).sum(), top), linestyle="none",
+                    marker="x", color="black", label="diverged")
+        suggestions = _records.field(scan, "suggestions") or {}
+        shown = [n for n in ORDER if suggestions.get(n) is not None]
+        for i, name in enumerate(shown):
+            _mark(ax, name, {**suggestions[name],
+                             "loss": min(suggestions[name]["loss"], top)}, i)
+        if ramp is not None:
+            _ramp_lines(ax, _records.field(ramp, "suggestions") or {})
+        ax.set_xscale("log")
+        ax.set_xlabel("constant learning rate")
+        ax.set_ylabel("mean training loss, last epoch")
+        ax.set_title(f"population scan: {_records.field(scan, 'optimizer') or 'optimizer'} "
+                     f"on {_records.field(scan, 'problem') or 'problem'}, "
+                     f"{len(lrs)} rates")
+        ax.legend(loc="upper left", fontsize="small")
+    return ax
+
+
+def _ramp_lines(ax: Axes, found: dict) -> None:
+    """The ramp's suggestions as dashed vertical lines, colored as its markers."""
+    for i, name in enumerate(n for n in ORDER if found.get(n) is not None):
+        ax.axvline(found[name]["lr"], color=color(i + 1), linestyle="--", linewidth=1.0,
+                   label=f"ramp's {TITLES[name]}: {found[name]['lr']:.2e}")
+
+
+def save_lr_scan(scan, ramp, path) -> Path:
+    """The ramp's figure and the scan's (`plot_lr_scan`) side by side, as a PNG at `path`."""
+    fig, (left, right) = new_figure(1, 2)
+    plot_lr_find(ramp, ax=left)
+    plot_lr_scan(scan, ax=right, ramp=ramp)
+    return save(fig, path)

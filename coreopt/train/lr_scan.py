@@ -66,6 +66,12 @@ class LRScan:
         found = self.suggestions.get(name)
         return None if found is None else found["lr"]
 
+    def to_dict(self) -> dict:
+        """The record as plain JSON values (a diverged rate's loss as None)."""
+        values = dataclasses.asdict(self)
+        values["losses"] = [v if math.isfinite(v) else None for v in self.losses]
+        return values
+
     def best(self) -> float:
         """The rate of the lowest loss."""
         return float(self.lrs[int(np.argmin(self.losses))])
@@ -76,8 +82,12 @@ class LRScan:
 
 
 def lr_scan(problem, optimizer, *, start_lr: float = 1e-6, end_lr: float = 1.0,
-            members: int = 32, epochs: int = 1, seed: int = 0) -> LRScan:
+            members: int = 32, epochs: int = 1, seed: int = 0,
+            batch_size: int | None = None) -> LRScan:
     """Trains `members` constant rates log-spaced over [start_lr, end_lr] as one population.
+
+    `problem` is a problem's name or a `Problem` (`coreopt.train.problems`);
+    `batch_size` defaults to the problem's.
 
     Raises:
         ValueError: for a bad range or member count (named), before any training.
@@ -88,7 +98,8 @@ def lr_scan(problem, optimizer, *, start_lr: float = 1e-6, end_lr: float = 1.0,
     if not isinstance(epochs, int) or isinstance(epochs, bool) or epochs < 1:
         raise ValueError(f"`epochs` must be an integer >= 1; received {epochs!r}.")
     lrs = lr_suggest.ramp(start_lr, end_lr, members, "exp").tolist()
-    result = population(problem, optimizer, {"learning_rate": lrs}, seeds=seed, epochs=epochs)
+    result = population(problem, optimizer, {"learning_rate": lrs}, seeds=seed, epochs=epochs,
+                        batch_size=batch_size)
     diverged = [d is not None for d in result.diverged_at]
     losses = [math.inf if d else h[-1]["loss"] for d, h in zip(diverged, result.history)]
     return LRScan(result.problem, result.optimizer, epochs, seed, lrs, losses, diverged,

@@ -4,7 +4,15 @@
 written (the data set, the optimizer or chain, the ramp, the smoothing, the
 divergence factor, the widths, the output folder), runs `coreopt.train.lr_find`
 and writes its record and figure (`coreopt.report.lr_find`). An output folder
-holding other files than those two is refused; those two are replaced.
+holding other files than those (and the scan's two) is refused; they are replaced.
+
+`range_and_scan(dataset, members=N, ...)` (`coreopt lr-find --population N`)
+checks the scan's settings as well, then runs the same range test and the
+population scan (`coreopt.train.lr_scan`: N constant rates log-spaced over
+[start_lr, end_lr], `epochs` epochs each) on the problem of the data set
+(`SCAN_PROBLEMS`: digits is digits-mlp, with the same hidden widths, batch
+size and seed for the initial weights and the data order; its split is the
+problem's, seed 0), and writes the scan's record and figure beside the ramp's.
 
 Example:
     >>> import tempfile, pathlib
@@ -15,13 +23,19 @@ Example:
     Traceback (most recent call last):
     ...
     ValueError: --out ... already holds other data (notes.txt); choose an empty or new folder.
+    >>> check_scan("mnist", 8, 1, 1e-5, 1.0)  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    ValueError: --population trains a problem ...; received 'mnist'.
 """
 
 from __future__ import annotations
 
 from pathlib import Path
 
-from coreopt.report.lr_find import OUTPUTS
+from coreopt.report.lr_find import OUTPUTS, SCAN_OUTPUTS
+
+SCAN_PROBLEMS = {"digits": "digits-mlp"}  # lr-find's data set -> its problem
 
 
 def range_test(dataset, *, optimizer="adam", start_lr=1e-7, end_lr=10.0, steps=100,
@@ -38,7 +52,7 @@ def range_test(dataset, *, optimizer="adam", start_lr=1e-7, end_lr=10.0, steps=1
     """
     import coreopt
     from coreopt.report.lr_find import write_results
-    from coreopt.train import data, loop
+    from coreopt.train import data, folders
     from coreopt.train.lr_find import check_optimizer, lr_find
 
     widths = check(dataset, optimizer, start_lr, end_lr, steps, mode, smoothing, diverge,
@@ -50,7 +64,7 @@ def range_test(dataset, *, optimizer="adam", start_lr=1e-7, end_lr=10.0, steps=1
         raise ValueError(f"--optimizer: {err}") from None
     split = data.load(dataset, path=mnist_path, seed=seed)
     data.check_batch_size(batch_size, len(split.x_train))
-    loop.check_writable(out)
+    folders.check_writable(out)
     result = lr_find(built, split, start_lr=start_lr, end_lr=end_lr, steps=steps, mode=mode,
                      smoothing=smoothing, diverge=diverge, batch_size=batch_size, seed=seed,
                      hidden=widths)
@@ -95,7 +109,60 @@ def check_out(out: Path) -> None:
     if out.exists() and not out.is_dir():
         raise ValueError(f"--out {str(out)!r} is a file, not a folder.")
     if out.is_dir():
-        other = sorted(p.name for p in out.iterdir() if p.name not in OUTPUTS)
+        other = sorted(p.name for p in out.iterdir()
+                       if p.name not in OUTPUTS + SCAN_OUTPUTS)
         if other:
             raise ValueError(f"--out {str(out)!r} already holds other data ({other[0]}); "
                              "choose an empty or new folder.")
+
+
+def range_and_scan(dataset, *, members: int, epochs: int = 1, **settings):
+    """The range test and the population scan; returns (ramp, scan, comparison, paths).
+
+    `settings` are `range_test`'s; the scan uses its optimizer, start_lr,
+    end_lr, batch_size, hidden and seed. Errors name the command's flags.
+
+    Raises:
+        ValueError: as `range_test`, or for a bad --population, --epochs or a
+            data set without a problem (`check_scan`), before any training.
+    """
+    from coreopt.report.lr_find import write_scan
+    from coreopt.train import problems
+    from coreopt.train.compare import parse_hidden
+    from coreopt.train.lr_scan import compare, lr_scan
+
+    start, end = settings.get("start_lr", 1e-7), settings.get("end_lr", 10.0)
+    check_scan(dataset, members, epochs, start, end)
+    ramp, paths = range_test(dataset, **settings)  # checks its own settings first
+    widths = parse_hidden(settings.get("hidden", "128"))  # the ramp's MLP, as a problem
+    problem = problems.PROBLEMS[SCAN_PROBLEMS[dataset]](hidden=widths)
+    scan = lr_scan(problem, settings.get("optimizer", "adam"), start_lr=start, end_lr=end,
+                   members=members, epochs=epochs, seed=settings.get("seed", 0),
+                   batch_size=settings.get("batch_size", 32))
+    paths += write_scan(settings.get("out", Path("coreopt-lr-find")), scan, ramp)
+    return ramp, scan, compare(scan, ramp), paths
+
+
+def check_scan(dataset, members, epochs, start_lr, end_lr) -> None:
+    """Checks the scan's own settings, naming the command's flags."""
+    from coreopt.train import lr_suggest
+
+    if dataset not in SCAN_PROBLEMS:
+        raise ValueError(f"--population trains a problem of coreopt.train.problems; of the "
+                         f"data sets only {', '.join(SCAN_PROBLEMS)} has one ("
+                         f"{', '.join(f'{k} is {v}' for k, v in SCAN_PROBLEMS.items())}); "
+                         f"received {dataset!r}.")
+    if not _integer(members) or members < 2:
+        raise ValueError(f"--population must be an integer >= 2 (the constant rates tried "
+                         f"at once); received {members!r}.")
+    if not _integer(epochs) or epochs < 1:
+        raise ValueError(f"--epochs must be an integer >= 1; received {epochs!r}.")
+    try:
+        lr_suggest.check_ramp(start_lr, end_lr, members, "exp")
+    except ValueError as err:
+        raise ValueError(f"{flag_names(str(err))} (the --population scan spaces its rates "
+                         "exponentially)") from None
+
+
+def _integer(value) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
