@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test test-slow test-all lint browser bench-step bench-lab bench-train bench-startup bench-check bench-population references test-compat docs
+.PHONY: run test test-slow test-all test-ray lint browser bench-step bench-lab bench-train bench-startup bench-check bench-population references test-compat docs
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -16,7 +16,7 @@ run: $(STAMP)  ## the main job: the tour (the guide reproduced, then more); writ
 	$(BIN)/coreopt tour
 
 test: $(STAMP) lint browser  ## the test suite (slow tests excluded)
-	COREOPT_REQUIRE_BROWSER=1 $(BIN)/python -m pytest -n 2 -m "not slow" tests
+	COREOPT_REQUIRE_BROWSER=1 $(BIN)/python -m pytest -n 2 -m "not slow and not ray" tests
 	$(BIN)/python -m pytest -q --doctest-modules coreopt
 
 # The slow tier runs in three pytest sessions: a worker's memory grows with every
@@ -31,9 +31,15 @@ test-slow: $(STAMP)  ## the second tier: the exhaustive tables (marked slow), wh
 	  [ $$code -eq 0 ] || [ $$code -eq 5 ] || failed=$$code; \
 	done; exit $$failed
 
-test-all: $(STAMP) lint browser  ## every test, slow ones included
-	COREOPT_REQUIRE_BROWSER=1 $(BIN)/python -m pytest -n 2 tests
+test-all: $(STAMP) lint browser  ## every test, slow ones included (the Ray ones: make test-ray)
+	COREOPT_REQUIRE_BROWSER=1 $(BIN)/python -m pytest -n 2 -m "not ray" tests
 	$(BIN)/python -m pytest -q --doctest-modules coreopt
+
+# `coreopt bench --backend ray` on a local cluster of two one-CPU nodes on 127.0.0.1 that
+# the tests start and end themselves; Ray (the `ray` extra) goes into the default venv.
+test-ray: $(STAMP)  ## the Ray backend of coreopt bench, against the local run (marked ray)
+	$(BIN)/python -m pip install --quiet -e ".[ray]"
+	$(BIN)/python -m pytest -p no:xdist -q -m ray tests/train/test_bench_ray.py
 
 docs: $(STAMP)  ## the API site from the docstrings (MkDocs), into site/
 	$(BIN)/python -m mkdocs build --strict --site-dir site

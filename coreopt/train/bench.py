@@ -21,6 +21,12 @@ Results are appended to `results.jsonl` in `out` as each (problem, optimizer,
 phase) finishes; a killed run started again with the same settings skips what is
 there (a torn last line is dropped), and other settings are refused by name.
 
+The unit of work is a job, one (problem, optimizer): its tune, then its seeds.
+`backend=` says where jobs run: in this process (the default), or as Ray tasks
+(`coreopt.train.ray_backend.Ray("HOST:PORT")`, one task per job not done yet),
+whose records the driver appends in the local run's order, each job's two as soon
+as it and every job before it are done.
+
 Example:
     >>> import tempfile
     >>> from coreopt.train import bench
@@ -64,13 +70,22 @@ def draw_rates(budget: int, low: float = 1e-4, high: float = 1.0) -> list:
 
 
 def run(problem_names, optimizers, *, budget: int = 16, seeds: int = 3, out,
-        epochs: int | None = None, low: float = 1e-4, high: float = 1.0) -> list:
+        epochs: int | None = None, low: float = 1e-4, high: float = 1.0,
+        backend=None) -> list:
     """Runs the protocol (module docstring); returns every record, old and new.
+
+    Args:
+        backend: where the jobs (one per problem and optimizer: its tune, then its
+            seeds) run: None or "local", in this process, one after the other; or
+            `coreopt.train.ray_backend.Ray(address)`, as Ray tasks on a cluster. Either
+            way the records are appended in the same order (problems, then
+            optimizers, tune before seeds), so the files differ only in wall times.
 
     Raises:
         ValueError: an unknown problem or optimizer, a bad budget, seed count or
-            range, or an `out` that holds another benchmark's results; all
-            before anything is trained.
+            range, an unknown backend or an unreachable one (Ray not installed, no
+            cluster at the address), or an `out` that holds another benchmark's
+            results; all before anything is trained.
     """
     import coreopt
 
@@ -80,20 +95,73 @@ def run(problem_names, optimizers, *, budget: int = 16, seeds: int = 3, out,
     if not isinstance(seeds, int) or isinstance(seeds, bool) or seeds < 1:
         raise ValueError(f"`seeds` must be an integer >= 1; received {seeds!r}.")
     rates = draw_rates(budget, low, high)
+    backend = _backend(backend)
+    backend.check()
     settings = {"problems": [p.name for p in chosen], "optimizers": list(optimizers),
                 "budget": budget, "seeds": seeds, "epochs": epochs, "low": low, "high": high}
     path = Path(out) / "results.jsonl"
     records = _resume(path, settings)
-    done = {(r["problem"], r["optimizer"], r["phase"]) for r in records[1:]}
-    for problem in chosen:
-        for name in optimizers:
-            for phase in ("tune", "seeds"):
-                if (problem.name, name, phase) in done:
-                    continue
-                record = _phase(phase, problem, name, rates, records, seeds, epochs)
-                _append(path, record)
-                records.append(record)
+    jobs = _pending(problem_names, chosen, optimizers, records[1:],
+                    dict(rates=rates, seeds=seeds, epochs=epochs))
+    for job_records in backend.map(job_records_of, jobs):
+        for record in job_records:
+            _append(path, record)
+            records.append(record)
     return records[1:]
+
+
+def job_records_of(job: dict):
+    """The records of one job, as each phase finishes: its tune (unless `job["tuned"]`
+    holds it already), then its seeds. Runs wherever the backend puts it.
+
+    Example:
+        >>> job = {"problem": "wine-logreg", "optimizer": "adam", "rates": [1e-2],
+        ...        "seeds": 1, "epochs": 1, "tuned": None}
+        >>> [r["phase"] for r in job_records_of(job)]
+        ['tune', 'seeds']
+    """
+    problem = problems_lib.get(job["problem"])
+    tuned = job["tuned"]
+    if tuned is None:
+        tuned = _tune(problem, job["optimizer"], job["rates"], job["epochs"])
+        yield tuned
+    yield _seeds(problem, job["optimizer"], tuned, job["seeds"], job["epochs"])
+
+
+class Local:
+    """The local backend: each job in this process, in order, each record as it comes."""
+
+    def check(self) -> None:
+        """Nothing to check: this process is there."""
+
+    def map(self, fn, jobs):
+        """`fn(job)` for each job, lazily and in order."""
+        return (fn(job) for job in jobs)
+
+    def __repr__(self) -> str:
+        return "Local()"
+
+
+def _backend(backend):
+    if backend is None or backend == "local":
+        return Local()
+    if hasattr(backend, "check") and hasattr(backend, "map"):
+        return backend
+    raise ValueError(f"Unknown backend {backend!r}; use None or 'local' (this process), or "
+                     f"coreopt.train.ray_backend.Ray('HOST:PORT') (a Ray cluster).")
+
+
+def _pending(problem_names, chosen, optimizers, records, common) -> list:
+    """The jobs not done yet, in the run's order; a job whose tune is there gets it."""
+    done = {(r["problem"], r["optimizer"], r["phase"]): r for r in records}
+    jobs = []
+    for spec, problem in zip(problem_names, chosen):
+        for name in optimizers:
+            if (problem.name, name, "seeds") in done:
+                continue
+            tuned = done.get((problem.name, name, "tune"))
+            jobs.append({"problem": spec, "optimizer": name, "tuned": tuned, **common})
+    return jobs
 
 
 def settings_of(out) -> dict:
@@ -102,17 +170,17 @@ def settings_of(out) -> dict:
         return json.loads(f.readline())["settings"]
 
 
-def _phase(phase, problem, name, rates, records, seeds, epochs) -> dict:
-    if phase == "tune":
-        result = population(problem, name, {"learning_rate": rates}, seeds=0, epochs=epochs)
-        return {**_common(problem, name, phase, result), "best_lr": _best(problem, result)}
-    tuned = next(r for r in records[1:] if (r["problem"], r["optimizer"], r["phase"])
-                 == (problem.name, name, "tune"))
+def _tune(problem, name, rates, epochs) -> dict:
+    result = population(problem, name, {"learning_rate": rates}, seeds=0, epochs=epochs)
+    return {**_common(problem, name, "tune", result), "best_lr": _best(problem, result)}
+
+
+def _seeds(problem, name, tuned, seeds, epochs) -> dict:
     if tuned["best_lr"] is None:
-        return {"problem": problem.name, "optimizer": name, "phase": phase, "lr": None}
+        return {"problem": problem.name, "optimizer": name, "phase": "seeds", "lr": None}
     result = population(problem, name, {"learning_rate": [tuned["best_lr"]] * seeds},
                         seeds=list(range(1, seeds + 1)), epochs=epochs)
-    record = _common(problem, name, phase, result)
+    record = _common(problem, name, "seeds", result)
     steps = [_steps_to_target(problem, h) for h in result.history]
     total = result.history[0][-1]["step"]
     return {**record, "lr": tuned["best_lr"], "steps_to_target": steps,

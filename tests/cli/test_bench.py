@@ -50,3 +50,39 @@ def test_the_full_benchmark(tmp_path):
     records = [json.loads(line) for line in (out / "results.jsonl").read_text().splitlines()]
     assert len(records) == 1 + 5 * 5 * 2
     check_report(out, tmp_path, problems=5, optimizers=5)
+
+
+@pytest.mark.parametrize("flags, message", [
+    (["--budget", "0"], "--budget must be an integer >= 1; received 0."),
+    (["--seeds", "0"], "--seeds must be an integer >= 1; received 0."),
+    (["--epochs", "0"], "--epochs must be an integer >= 1; received 0."),
+    (["--low", "1", "--high", "0.1"],
+     "--low and --high need 0 < --low < --high; received --low 1 and --high 0.1."),
+    (["--backend", "ray"], "--backend ray needs --address HOST:PORT"),
+    (["--address", "127.0.0.1:6379"], "--address 127.0.0.1:6379 is for --backend ray"),
+    (["--backend", "ray", "--address", "localhost"], "--address: The Ray address must be"),
+    (["--backend", "ray", "--address", "h:1", "--timeout", "0"], "--timeout must be > 0"),
+])
+def test_bad_flags_are_named_as_flags(flags, message, tmp_path, capsys):
+    assert main([*SMALL, *flags, "--out", str(tmp_path / "b")]) == 2
+    assert f"coreopt bench: error: {message}" in capsys.readouterr().err
+    assert not (tmp_path / "b").exists()
+
+
+def test_an_unreachable_ray_cluster_exits_2_fast_naming_it(monkeypatch, tmp_path, capsys):
+    import socket
+    import time
+
+    from coreopt.train import ray_backend
+
+    monkeypatch.setattr(ray_backend, "import_ray", lambda: None)  # as if Ray were installed
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        address = f"127.0.0.1:{s.getsockname()[1]}"  # nothing listens there once closed
+    start = time.monotonic()
+    assert main([*SMALL, "--backend", "ray", "--address", address,
+                 "--out", str(tmp_path / "b")]) == 2
+    assert time.monotonic() - start < 10
+    err = capsys.readouterr().err
+    assert f"No Ray cluster is reachable at '{address}'" in err and "ray start --head" in err
+    assert not (tmp_path / "b").exists()
