@@ -121,8 +121,9 @@ TABLE = {
     "adan": C("adan", learning_rate=0.01, beta_1=0.98, beta_2=0.92, beta_3=0.99, epsilon=1e-8,
               epsilon_root=1e-8, weight_decay=0.0, difference_weight="one_minus_beta_2"),
     "fromage": C("fromage", learning_rate=0.01),
-    "noisy_sgd": Missing("coreopt has no noisy_sgd yet (and its noise is JAX's threefry "
-                         "random stream for key 0, which TensorFlow does not reproduce)"),
+    "noisy_sgd": Missing("the noise is JAX's threefry random stream for key 0, which "
+                         "TensorFlow does not reproduce: coreopt's NoisySGD draws Philox "
+                         "normals (its schedule, eta / t^gamma, is optax's)"),
     "optimistic_gradient_descent": C("optimistic_gd", learning_rate=0.05, alpha=1.0, beta=1.0),
     # optax.polyak_sgd's step reads the loss value f(x) (optax_runs.NEEDS_VALUE), which no
     # coreopt entry point hands an optimizer: `update(grads, params, slots, state, grad_fn)`
