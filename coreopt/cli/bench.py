@@ -6,8 +6,8 @@
 Every optimizer gets the same budget of learning rates (log-uniform in
 [--low, --high], one scrambled Sobol draw), trained as one population per
 problem; the best rate is trained again over --seeds new seeds. Results are
-appended to DIR/results.jsonl as they finish (the same command resumes a
-killed run); DIR/report.html and report.md give the tables, the learning
+appended to DIR/results.jsonl as they finish (the same command with
+--resume continues a killed run); DIR/report.html and report.md give the tables, the learning
 curves, the performance profile and the protocol (`coreopt.train.bench`).
 
 --backend ray --address HOST:PORT runs the (problem, optimizer) jobs as tasks on
@@ -47,6 +47,9 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
                    help="epochs per training (default: each problem's own)")
     p.add_argument("--out", type=Path, default=Path("coreopt-bench"), metavar="DIR",
                    help="results folder (default: coreopt-bench)")
+    p.add_argument("--resume", action="store_true",
+                   help="continue the benchmark in DIR (the same settings); without it a DIR "
+                        "with results is refused")
     p.add_argument("--backend", choices=("local", "ray"), default="local",
                    help="where the jobs run: this process, or a Ray cluster (default: local)")
     p.add_argument("--address", default=None, metavar="HOST:PORT",
@@ -69,7 +72,7 @@ def run(args) -> int:
         records = bench.run(split_names(args.problems), split_names(args.optimizers),
                             budget=args.budget, seeds=args.seeds, out=args.out,
                             epochs=args.epochs, low=args.low, high=args.high,
-                            backend=backend_of(args))
+                            backend=backend_of(args), resume=args.resume)
     except (ValueError, TypeError, KeyError, PermissionError) as err:
         print(f"coreopt bench: error: {err}", file=sys.stderr)
         return 2

@@ -18,8 +18,9 @@ The protocol (`PROTOCOL`, stated in every report):
    the batched run, compilation included).
 
 Results are appended to `results.jsonl` in `out` as each (problem, optimizer,
-phase) finishes; a killed run started again with the same settings skips what is
-there (a torn last line is dropped), and other settings are refused by name.
+phase) finishes; a killed run started again with the same settings and
+`resume=True` skips what is there (a torn last line is dropped), and other
+settings are refused by name.
 
 The unit of work is a job, one (problem, optimizer): its tune, then its seeds.
 `backend=` says where jobs run: in this process (the default), or as Ray tasks
@@ -71,10 +72,12 @@ def draw_rates(budget: int, low: float = 1e-4, high: float = 1.0) -> list:
 
 def run(problem_names, optimizers, *, budget: int = 16, seeds: int = 3, out,
         epochs: int | None = None, low: float = 1e-4, high: float = 1.0,
-        backend=None) -> list:
+        backend=None, resume: bool = False) -> list:
     """Runs the protocol (module docstring); returns every record, old and new.
 
     Args:
+        resume: continue the benchmark whose results.jsonl is in `out` (the same
+            settings); without it, an `out` holding results is refused.
         backend: where the jobs (one per problem and optimizer: its tune, then its
             seeds) run: None or "local", in this process, one after the other; or
             `coreopt.train.ray_backend.Ray(address)`, as Ray tasks on a cluster. Either
@@ -84,8 +87,9 @@ def run(problem_names, optimizers, *, budget: int = 16, seeds: int = 3, out,
     Raises:
         ValueError: an unknown problem or optimizer, a bad budget, seed count or
             range, an unknown backend or an unreachable one (Ray not installed, no
-            cluster at the address), or an `out` that holds another benchmark's
-            results; all before anything is trained.
+            cluster at the address), an `out` that holds results without
+            `resume`, another benchmark's results, or other reports; all before
+            anything is trained.
     """
     import coreopt
 
@@ -95,6 +99,7 @@ def run(problem_names, optimizers, *, budget: int = 16, seeds: int = 3, out,
     if not isinstance(seeds, int) or isinstance(seeds, bool) or seeds < 1:
         raise ValueError(f"`seeds` must be an integer >= 1; received {seeds!r}.")
     rates = draw_rates(budget, low, high)
+    check_out(out, resume)
     backend = _backend(backend)
     backend.check()
     settings = {"problems": [p.name for p in chosen], "optimizers": list(optimizers),
@@ -209,6 +214,24 @@ def _best(problem, result):
 
 def _steps_to_target(problem, history):
     return next((r["step"] for r in history if problem.reached(r["metric"])), None)
+
+
+WRITES = ("report.html", "report.md", "figures")  # what the report puts beside results.jsonl
+
+
+def check_out(out, resume: bool) -> None:
+    """Refuses an `out` whose files a run would replace: results without `resume`, or
+    a report with no results.jsonl beside it (another tool's, or a moved file's)."""
+    out = Path(out)
+    if (out / "results.jsonl").exists():
+        if not resume:
+            raise ValueError(f"{str(out)!r} already holds a benchmark (results.jsonl); pass "
+                             "--resume (resume=True) to continue it, or choose another --out.")
+        return
+    found = [name for name in WRITES if (out / name).exists()]
+    if found:
+        raise ValueError(f"{str(out)!r} holds {found[0]} but no results.jsonl: a benchmark "
+                         "would replace it; choose another --out.")
 
 
 def _resume(path: Path, settings: dict) -> list:

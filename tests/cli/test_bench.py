@@ -30,7 +30,9 @@ def test_bench_writes_its_report_and_resumes(tmp_path, capsys):
     assert "wine-logreg" in first and "noisy-quadratic" in first
     lines = (out / "results.jsonl").read_text().splitlines()
     assert len(lines) == 1 + 2 * 2 * 2  # settings, then tune and seeds per pair
-    assert main([*SMALL, "--out", str(out)]) == 0  # everything there: nothing trained again
+    assert main([*SMALL, "--out", str(out)]) == 2  # results there: refused without --resume
+    assert "--resume" in capsys.readouterr().err
+    assert main([*SMALL, "--out", str(out), "--resume"]) == 0  # all there: nothing trained
     assert capsys.readouterr().out == first
     assert (out / "results.jsonl").read_text().splitlines() == lines
     check_report(out, tmp_path, problems=2, optimizers=2)

@@ -51,11 +51,21 @@ def test_a_killed_run_resumes_and_other_settings_are_refused(records, tmp_path):
     path = out / "results.jsonl"
     lines = path.read_text().splitlines()
     (tmp_path / "results.jsonl").write_text("\n".join(lines[:2]) + '\n{"problem": "wi')
-    again = bench.run(["wine-logreg"], ["adam", "gd"], out=tmp_path, **SETTINGS)
+    with pytest.raises(ValueError, match="--resume"):  # nothing of it lost without asking
+        bench.run(["wine-logreg"], ["adam", "gd"], out=tmp_path, **SETTINGS)
+    again = bench.run(["wine-logreg"], ["adam", "gd"], out=tmp_path, resume=True, **SETTINGS)
     assert again[0] == json.loads(lines[1])  # kept, not trained again
     assert [r["final"] for r in again] == [r["final"] for r in recs]
     with pytest.raises(ValueError, match="other settings"):
-        bench.run(["wine-logreg"], ["adam"], out=tmp_path, **SETTINGS)
+        bench.run(["wine-logreg"], ["adam"], out=tmp_path, resume=True, **SETTINGS)
+
+
+def test_a_folder_with_a_report_but_no_results_is_refused(tmp_path):
+    (tmp_path / "report.md").write_text("someone's notes")
+    with pytest.raises(ValueError, match="report.md but no results.jsonl"):
+        bench.run(["wine-logreg"], ["adam"], out=tmp_path, resume=True, **SETTINGS)
+    assert (tmp_path / "report.md").read_text() == "someone's notes"
+    assert not (tmp_path / "results.jsonl").exists()
 
 
 @pytest.mark.parametrize("kwargs, message", [

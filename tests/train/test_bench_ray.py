@@ -113,7 +113,8 @@ def test_a_ray_run_writes_what_a_local_run_writes_and_resumes(cluster, local, tm
     assert records == lines[1:]
     assert all(line["wall_time"] > 0 for line in lines[1:])
     before = (tmp_path / "results.jsonl").read_bytes()
-    assert main([*CLI, "--out", str(tmp_path), "--backend", "ray", "--address", cluster]) == 0
+    assert main([*CLI, "--out", str(tmp_path), "--backend", "ray", "--address", cluster,
+                 "--resume"]) == 0
     assert (tmp_path / "results.jsonl").read_bytes() == before  # all done: nothing trained
 
 
@@ -121,7 +122,8 @@ def test_a_killed_run_is_completed_on_ray(cluster, local, tmp_path):
     # The first job whole, the second's tune, and a torn line: what a kill can leave.
     text = "".join(json.dumps(line) + "\n" for line in local[:4]) + '{"problem": "wi'
     (tmp_path / "results.jsonl").write_text(text)
-    assert main([*CLI, "--out", str(tmp_path), "--backend", "ray", "--address", cluster]) == 0
+    assert main([*CLI, "--out", str(tmp_path), "--backend", "ray", "--address", cluster,
+                 "--resume"]) == 0
     lines = lines_of(tmp_path)
     assert lines[:4] == local[:4]  # kept as they were, wall times included
     assert without_wall_times(lines) == without_wall_times(local)
