@@ -246,12 +246,13 @@ def test_unknown_optimizer_and_schedules_are_refused():
 
 # -------------------------------------------------------------- slow tier
 @pytest.mark.slow
-def test_training_at_the_valley_suggestion_reaches_97_percent():
-    result = lr_find("adam", "digits")
-    lr = result.suggested("valley")
-    print(f"\nsuggestions: { {n: result.suggested(n) for n in lr_suggest.NAMES} }")
+@pytest.mark.parametrize("rule", ["minimum", "valley"])
+def test_training_at_the_suggestion_reaches_97_percent(rule):
+    # The steepest-descent point (0.045 here) is not held to it: 30 epochs of Adam there end
+    # at 94% test accuracy after a best epoch of 98.6%.
+    lr = lr_find("adam", "digits").suggested(rule)
     mlp = MLP([64, 128, 10], seed=0)
     history = Trainer(mlp, coreopt.Adam(learning_rate=lr), SPLIT, batch_size=32,
                       verbose=0).fit(30)
-    print(f"valley lr {lr:.4g}: test accuracy {history[-1]['test_accuracy']:.4f}")
+    print(f"{rule} lr {lr:.4g}: test accuracy {history[-1]['test_accuracy']:.4f}")
     assert history[-1]["test_accuracy"] >= 0.97
