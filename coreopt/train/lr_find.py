@@ -96,11 +96,7 @@ class LRFindResult:
 
     def suggested(self, name: str = "valley") -> float | None:
         """The learning rate suggested by `name` ("steepest", "minimum" or "valley")."""
-        if name not in lr_suggest.NAMES:
-            raise ValueError(f"`name` must be one of {', '.join(lr_suggest.NAMES)}; "
-                             f"received {name!r}.")
-        found = self.suggestions.get(name)
-        return None if found is None else found["lr"]
+        return lr_suggest.suggested(self.suggestions, name)
 
     def to_dict(self) -> dict:
         """The record as plain JSON values."""

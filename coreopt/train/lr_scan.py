@@ -60,11 +60,7 @@ class LRScan:
 
     def suggested(self, name: str = "valley") -> float | None:
         """The rate suggested by `name` ("steepest", "minimum" or "valley")."""
-        if name not in lr_suggest.NAMES:
-            raise ValueError(f"`name` must be one of {', '.join(lr_suggest.NAMES)}; "
-                             f"received {name!r}.")
-        found = self.suggestions.get(name)
-        return None if found is None else found["lr"]
+        return lr_suggest.suggested(self.suggestions, name)
 
     def to_dict(self) -> dict:
         """The record as plain JSON values (a diverged rate's loss as None)."""

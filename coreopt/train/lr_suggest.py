@@ -62,6 +62,15 @@ NAMES = ("steepest", "minimum", "valley")  # the suggestions, in the order they 
 TITLES = {"steepest": "steepest", "minimum": "minimum / 10", "valley": "valley"}
 
 
+def suggested(suggestions: dict, name: str) -> float | None:
+    """The rate of the suggestion `name` ("steepest", "minimum" or "valley") among
+    `suggestions` ({name: {"lr": ...} or None}), None where that rule found none."""
+    if name not in NAMES:
+        raise ValueError(f"`name` must be one of {', '.join(NAMES)}; received {name!r}.")
+    found = suggestions.get(name)
+    return None if found is None else found["lr"]
+
+
 def check_ramp(start_lr: float, end_lr: float, steps: int, mode: str) -> None:
     """Raises ValueError, naming the argument, for a ramp that cannot be run."""
     if mode not in MODES:
