@@ -17,7 +17,7 @@ run: $(STAMP)  ## the main job: the tour (the guide reproduced, then more); writ
 
 test: $(STAMP) lint browser  ## the test suite (slow tests excluded)
 	COREOPT_REQUIRE_BROWSER=1 $(BIN)/python -m pytest -n 2 -m "not slow and not ray" tests
-	$(BIN)/python -m pytest -q --doctest-modules coreopt
+	$(BIN)/python -m pytest -q -n 2 --doctest-modules coreopt
 
 # The slow tier runs in three pytest sessions: a worker's memory grows with every
 # tf.function it traces (TensorFlow keeps each graph's library), and one session over all

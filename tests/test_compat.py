@@ -250,12 +250,13 @@ def test_keras_muon_becomes_a_route_by_rank_and_path():
 MUON_CONFIGS = [
     pytest.param({"weight_decay": 0.05}, ("float32",), id="defaults"),
     pytest.param({"rms_rate": 0.3, "momentum": 0.9, "adam_weight_decay": 0.0,
-                  "exclude_embeddings": False}, ("float32",), id="rms_rate"),
+                  "exclude_embeddings": False}, ("float32",), id="rms_rate",
+                 marks=pytest.mark.slow),  # 6-12 s each; "defaults" stays in the default run
     # Keras's rms_rate scaling multiplies a float64 update by a float32 sqrt, which TensorFlow
     # refuses: without it Keras runs in float64.
     pytest.param({"rms_rate": None, "nesterov": False, "adam_lr_ratio": 0.5, "ns_steps": 6,
                   "epsilon": 1e-5, "adam_beta_2": 0.99, "weight_decay": None},
-                 ("float32", "float64"), id="no_rms_rate"),
+                 ("float32", "float64"), id="no_rms_rate", marks=pytest.mark.slow),
 ]
 
 

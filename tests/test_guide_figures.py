@@ -182,6 +182,7 @@ def load_seed(scratch):
     return module
 
 
+@pytest.mark.slow  # 25-45 s: runs the guide's own code, which draws all of its figures
 @pytest.mark.skipif(not SEED.is_file(), reason=f"the guide's own code is not at {SEED}")
 def test_path_figures_match_the_guides_own_figures(figures, tmp_path):
     """The guide's `viz_paths` lines (pyplot) against coreopt's, for all three optimizers."""

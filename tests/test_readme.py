@@ -55,6 +55,8 @@ SLOW_COMMANDS = {
     "coreopt report ": "7 s, after the 13 s sweep whose folder it reads",
     "coreopt train ": "18-29 s: 30 epochs of three optimizers on digits",
     "coreopt bench ": "about 90 s: 5 problems x 5 optimizers, 16 rates and 3 seeds each",
+    "coreopt lr-find ": "10-19 s: a 100-step ramp on digits",
+    "coreopt verify ": "9-18 s: 20 steps on 8 problems in two dtypes, and the report",
 }
 
 # A reference in another library: the command runs only where that library is importable.

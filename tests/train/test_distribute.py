@@ -93,6 +93,7 @@ def test_mirrored_two_cpus_equals_one_device(tmp_path, single_device):
     _assert_matches_oracle(weights, single_device)
 
 
+@pytest.mark.slow  # 11-22 s; test_mirrored_two_cpus_equals_one_device stays in the default run
 def test_sam_chain_on_two_cpus_equals_one_device(tmp_path):
     """The Trainer steps SAM by `minimize` in `strategy.run`: both gradients are global."""
     out = tmp_path / "sam.npz"
@@ -105,6 +106,7 @@ def test_sam_chain_on_two_cpus_equals_one_device(tmp_path):
     _assert_matches_oracle(weights, (expected, expected_steps, initial))
 
 
+@pytest.mark.slow  # 10-19 s
 def test_keras_adapter_in_fit_under_mirrored_equals_one_device(tmp_path):
     out = tmp_path / "keras.npz"
     code, err = _finish(_spawn(["keras-mirrored", str(out)]))
@@ -116,6 +118,7 @@ def test_keras_adapter_in_fit_under_mirrored_equals_one_device(tmp_path):
         np.testing.assert_allclose(got, want, rtol=1e-5, atol=1e-6)
 
 
+@pytest.mark.slow  # 11-22 s: two worker processes
 def test_multiworker_two_processes_equal_one_process(tmp_path, single_device):
     cluster = {"worker": [f"localhost:{p}" for p in _free_ports(2)]}
     processes = [
