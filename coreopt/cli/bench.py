@@ -6,9 +6,9 @@
 Every optimizer gets the same budget of learning rates (log-uniform in
 [--low, --high], one scrambled Sobol draw), trained as one population per
 problem; the best rate is trained again over --seeds new seeds. Results are
-appended to DIR/results.jsonl as they finish (the same command with
---resume continues a killed run); DIR/report.html and report.md give the tables, the learning
-curves, the performance profile and the protocol (`coreopt.train.bench`).
+appended to DIR/results.jsonl as they finish (the same command with --resume
+continues a killed run); DIR/report.html and report.md give the tables, the
+learning curves, the performance profile and the protocol (`coreopt.train.bench`).
 
 --backend ray --address HOST:PORT runs the (problem, optimizer) jobs as tasks on
 a running Ray cluster (`pip install 'coreopt[ray]'`, then e.g.

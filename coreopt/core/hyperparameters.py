@@ -21,13 +21,18 @@ import tensorflow as tf
 
 from coreopt.core import ops
 
-__all__ = ["Override", "at_step", "shown", "stored"]
+__all__ = ["Override", "at_step", "is_schedule", "shown", "stored"]
+
+
+def is_schedule(value) -> bool:
+    """True for a schedule: a callable that is not a `tf.Variable`."""
+    return callable(value) and not isinstance(value, tf.Variable)
 
 
 def at_step(value, state) -> tf.Tensor:
     """A hyperparameter's value for the step after `state`: a schedule (a callable that is
     not a variable) is called with the steps taken, `state["iterations"]`; float64."""
-    if callable(value) and not isinstance(value, tf.Variable):
+    if is_schedule(value):
         value = value(state["iterations"])
     return ops.f64(value)
 

@@ -29,12 +29,9 @@ import numbers
 import numpy as np
 import tensorflow as tf
 
+from coreopt.core.hyperparameters import at_step, is_schedule
+
 __all__ = ["MemberHyper", "check_member_value", "is_schedule"]
-
-
-def is_schedule(value) -> bool:
-    """True for a schedule: a callable that is not a `tf.Variable`."""
-    return callable(value) and not isinstance(value, tf.Variable)
 
 
 def check_member_value(name: str, index: int | None, value):
@@ -85,7 +82,4 @@ class MemberHyper:
 
 def _value(value, step) -> tf.Tensor:
     """A member's value: a schedule's at the int64 `step`, or the number, float64 scalar."""
-    if is_schedule(value):
-        out = tf.cast(value(tf.cast(step, tf.int64)), tf.float64)
-        return tf.reshape(out, [])
-    return tf.constant(float(value), tf.float64)
+    return tf.reshape(at_step(value, {"iterations": tf.cast(step, tf.int64)}), [])
