@@ -15,9 +15,10 @@ $(STAMP): pyproject.toml
 run: $(STAMP)  ## the main job: the tour (the guide reproduced, then more); writes ./coreopt-out/
 	$(BIN)/coreopt tour
 
-test: $(STAMP) lint browser  ## the test suite (slow tests excluded)
-	COREOPT_REQUIRE_BROWSER=1 $(BIN)/python -m pytest -n 2 -m "not slow and not ray" tests
-	$(BIN)/python -m pytest -q -n 2 --doctest-modules coreopt
+# One session for the tests and the docstring examples: TensorFlow starts once per worker.
+test: $(STAMP) lint browser  ## the test suite (slow tests excluded) and the docstring examples
+	COREOPT_REQUIRE_BROWSER=1 $(BIN)/python -m pytest -n 2 -m "not slow and not ray" \
+	  --doctest-modules tests coreopt
 
 # The slow tier runs in three pytest sessions: a worker's memory grows with every
 # tf.function it traces (TensorFlow keeps each graph's library), and one session over all
@@ -32,8 +33,7 @@ test-slow: $(STAMP)  ## the second tier: the exhaustive tables (marked slow), wh
 	done; exit $$failed
 
 test-all: $(STAMP) lint browser  ## every test, slow ones included (the Ray ones: make test-ray)
-	COREOPT_REQUIRE_BROWSER=1 $(BIN)/python -m pytest -n 2 -m "not ray" tests
-	$(BIN)/python -m pytest -q --doctest-modules coreopt
+	COREOPT_REQUIRE_BROWSER=1 $(BIN)/python -m pytest -n 2 -m "not ray" --doctest-modules tests coreopt
 
 # `coreopt bench --backend ray` on a local cluster of two one-CPU nodes on 127.0.0.1 that
 # the tests start and end themselves; Ray (the `ray` extra) goes into the default venv.

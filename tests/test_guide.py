@@ -39,7 +39,14 @@ GUIDE = {
 }
 
 
-@pytest.mark.parametrize("name, lr", list(GUIDE))
+def guide_rows():
+    """GUIDE's rows; those that run all 2000 iterations in the slow tier (the tour's test
+    checks the whole table by default: tests/cli/test_tour.py)."""
+    return [pytest.param(name, lr, marks=(pytest.mark.slow,) if status == "max_iters" else ())
+            for (name, lr), (status, _) in GUIDE.items()]
+
+
+@pytest.mark.parametrize("name, lr", guide_rows())
 def test_guide_outcomes(name, lr):
     assert guide_convergence(coreopt.get(name, learning_rate=lr)) == GUIDE[(name, lr)]
 

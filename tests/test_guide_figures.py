@@ -129,8 +129,9 @@ def assert_same_path(line, guide, label):
         assert y[-1] == np.float32(guide[-1]), label
 
 
-@pytest.mark.parametrize("name, cls", [("gd", GuideGD), ("momentum", GuideMomentum),
-                                       ("adam", GuideAdam)])
+@pytest.mark.parametrize("name, cls", [  # by default gd's (one run diverges); all in the slow tier
+    ("gd", GuideGD), pytest.param("momentum", GuideMomentum, marks=pytest.mark.slow),
+    pytest.param("adam", GuideAdam, marks=pytest.mark.slow)])
 def test_path_figure_shows_the_guides_paths(figures, name, cls):
     runs, made = figures
     assert_written(made, f"guide-{name}-paths.png")

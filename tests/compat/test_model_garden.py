@@ -68,7 +68,7 @@ KERAS_CASES = [
 ]
 
 
-@pytest.mark.parametrize("dtype", ["float64", "float32"])
+@pytest.mark.parametrize("dtype", ["float64", pytest.param("float32", marks=pytest.mark.slow)])
 @pytest.mark.parametrize("case, mg, legacy, factory", KERAS_CASES, ids=[c[0] for c in KERAS_CASES])
 def test_matches_the_keras_optimizer_upstream_builds(case, mg, legacy, factory, dtype):
     ours = run(from_model_garden(mg, use_legacy_optimizer=legacy), variables(dtype))

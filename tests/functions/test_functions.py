@@ -83,7 +83,7 @@ def test_stationary_points_have_zero_gradient(f):
         assert np.abs(grad).max() <= grad_tol(f, pts), label
 
 
-@pytest.mark.parametrize("dtype", [tf.float32, tf.float64])
+@pytest.mark.parametrize("dtype", [tf.float32, pytest.param(tf.float64, marks=pytest.mark.slow)])
 def test_batched_equals_one_run_bit_for_bit(f, dtype):
     x = tf.constant(f.random_starts(64, seed=1), dtype)
     loss, grad = f.value_and_gradient(x)

@@ -10,7 +10,7 @@ import tensorflow as tf
 
 import coreopt
 from coreopt import functions, lab
-from tests.test_guide import GUIDE
+from tests.test_guide import GUIDE, guide_rows
 
 
 class GuideStyleMomentum(tf.Module):
@@ -36,14 +36,14 @@ def tape_grad(f, x):  # the guide's grad_fn
     return tape.gradient(y, x)
 
 
-@pytest.mark.parametrize("name, lr", list(GUIDE))
+@pytest.mark.parametrize("name, lr", guide_rows())
 def test_the_guide_outcomes_on_the_library_quartic(name, lr):
     run = lab.convergence_test(coreopt.get(name, learning_rate=lr), "seed_quartic", init_val=2.0)
     assert (run.status, run.iteration) == GUIDE[(name, lr)]
 
 
-@pytest.mark.parametrize("lr", [1e-3, 1e-2, 1e-1])
-def test_a_guide_style_optimizer_runs_unchanged(lr):
+@pytest.mark.parametrize("name, lr", [row for row in guide_rows() if row.values[0] == "momentum"])
+def test_a_guide_style_optimizer_runs_unchanged(name, lr):
     run = lab.convergence_test(GuideStyleMomentum(learning_rate=lr), loss_fn=quartic,
                                grad_fn=tape_grad, init_val=2.0, max_iters=2000)
     assert (run.status, run.iteration) == GUIDE[("momentum", lr)]

@@ -200,17 +200,17 @@ CASES = {
 }
 
 
-def config_params(every_config_fast=False):
+def config_params(every_optimizer_fast=False):
     """(name, config) pairs for pytest parametrization, with readable ids.
 
-    In the default tier: every config when `every_config_fast` (the NumPy oracle),
-    else the first config of the optimizers marked `contracts_first`; the rest
-    in the slow tier.
+    In the default tier: the first config of every optimizer when
+    `every_optimizer_fast` (the NumPy oracle), else the first config of the
+    optimizers marked `contracts_first`; the rest in the slow tier.
     """
     import pytest
 
     def fast(case, i):
-        return every_config_fast or (i == 0 and case.contracts_first)
+        return i == 0 and (every_optimizer_fast or case.contracts_first)
 
     return [
         pytest.param(name, cfg, id=f"{name}-{i}",

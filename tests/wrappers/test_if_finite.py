@@ -101,9 +101,18 @@ def test_a_skipped_step_changes_nothing_but_the_counters(mode):
     assert int(opt.inner.iterations) == int(opt.inner.inner.iterations) == 3
 
 
-@pytest.mark.parametrize("mode", ["eager", "function", "xla"])
-@pytest.mark.parametrize("clip", [False, True])
-@pytest.mark.parametrize("jit", [False, True])
+def _skip_rows():
+    """Every mode with and without clipping; the inner's own jit_compile=True in the slow tier
+    but for one eager row."""
+    for jit in (False, True):
+        for clip in (False, True):
+            for mode in ("eager", "function", "xla"):
+                slow = jit and not (mode == "eager" and clip)
+                yield pytest.param(mode, clip, jit, id=f"{jit}-{clip}-{mode}",
+                                   marks=(pytest.mark.slow,) if slow else ())
+
+
+@pytest.mark.parametrize("mode, clip, jit", _skip_rows())
 def test_skipped_then_finite_steps_equal_the_run_without_the_bad_steps(mode, clip, jit):
     def make():
         inner = coreopt.Adam(0.05, jit_compile=jit)
