@@ -40,6 +40,13 @@ Notes:
     Batches are the training split's, shuffled per epoch as `Trainer` shuffles
     them (seed + epoch), last smaller batch dropped so that every step has one
     shape; a test longer than an epoch goes on into the next.
+
+    On the digits MLP with Adam (the defaults), the suggestions are about
+    0.045 (steepest), 0.017 (minimum / 10) and 0.0016 (valley); every one lies
+    in the range of constant rates, 5e-4 to 0.1, whose 30 epochs reach 97%
+    validation accuracy at some epoch (16 log-spaced rates trained as one
+    population; the slow test tier holds it). The steepest point is the bold
+    one: 30 epochs there end at about 94% after a best epoch near 98.6%.
 """
 
 from __future__ import annotations
