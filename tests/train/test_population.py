@@ -62,6 +62,10 @@ def test_a_schedule_for_another_hyperparameter_and_a_shared_one():
                   0, 2)
 
 
+# The slow tier: by default members equal their training alone on digits-mlp, wine-logreg and
+# the noisy quadratic (below), and every problem's batched loss equals its members one by
+# one (tests/train/problems/test_registry.py).
+@pytest.mark.slow
 @pytest.mark.parametrize("name", problems.names())
 def test_every_problem_trains_as_a_population(name):
     check_members(name, "momentum", {"learning_rate": [1e-3, 1e-2]}, [0, 1], 1)
