@@ -126,16 +126,15 @@ def test_schedule_is_passed_on():
 
 
 def _saving_rows():
-    """Every registered optimizer (the slow tier; `contracts_first` ones by default) and every
-    wrapper row around Adam whose chain a Keras optimizer can run (no loss closure)."""
+    """Every registered optimizer (the slow tier) and every wrapper row around Adam whose chain
+    a Keras optimizer can run (no loss closure; by default, so Adam's slots are saved there)."""
     from tests.optimizers.cases import CASES as OPTIMIZERS
     from tests.wrappers.cases import collect
 
     for name in coreopt.names():
         if coreopt.entry(name).steps_rank(1):  # the model has biases
-            marks = () if OPTIMIZERS[name].contracts_first else (pytest.mark.slow,)
             yield pytest.param(lambda n=name: coreopt.get(n, **OPTIMIZERS[n].configs[0]),
-                               id=name, marks=marks)
+                               id=name, marks=(pytest.mark.slow,))
     for name, case in sorted(collect().items()):
         if not coreopt.entry(name).needs_closure:
             yield pytest.param(lambda n=name, c=case.configs[0]: coreopt.entry(n).cls(
