@@ -28,8 +28,9 @@ from coreopt import files
 
 
 def write_results(out, histories, **settings) -> Path:
-    """history.csv, history.json, loss.png, accuracy.png and report.md into `out`,
-    and telemetry.png when the records have telemetry.
+    """history.csv, history.json, loss.png, accuracy.png and report.md into `out`
+    (created with its parents when missing), and telemetry.png when the records have
+    telemetry.
 
     `settings` are `report`'s keyword arguments. Returns report.md's path.
     """
@@ -45,9 +46,11 @@ def write_results(out, histories, **settings) -> Path:
 
 
 def write_histories(out, histories) -> None:
-    """history.csv (one row per optimizer and epoch) and history.json into `out`."""
+    """history.csv (one row per optimizer and epoch) and history.json into `out`
+    (created with its parents when missing)."""
     from coreopt.plots import training
 
+    Path(out).mkdir(parents=True, exist_ok=True)
     rows = training.history_rows(histories)
     fields = list(dict.fromkeys(key for row in rows for key in row))  # "test_weights": EMA only
     buffer = io.StringIO()

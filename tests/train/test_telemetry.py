@@ -168,11 +168,10 @@ def test_report_history_csv_and_figure(tmp_path):
     assert rows[2]["telemetry/dense_0/b/update_ratio"] == ""  # gd's one step: undefined
     plain = {n: [{k: v for k, v in r.items() if k != "telemetry"} for r in h]
              for n, h in histories.items()}
-    (tmp_path / "plain").mkdir()
-    write_results(tmp_path / "plain", plain, split=TINY, sizes=[5, 3], rates={}, seed=0,
-                  batch_size=10, strategy="none")
-    assert "Telemetry" not in (tmp_path / "plain" / "report.md").read_text()
-    assert not (tmp_path / "plain" / "telemetry.png").exists()
+    write_results(tmp_path / "plain" / "new", plain, split=TINY, sizes=[5, 3], rates={},
+                  seed=0, batch_size=10, strategy="none")  # the folders are created
+    assert "Telemetry" not in (tmp_path / "plain" / "new" / "report.md").read_text()
+    assert not (tmp_path / "plain" / "new" / "telemetry.png").exists()
 
 
 def test_cli_train_with_telemetry(tmp_path):
