@@ -15,7 +15,8 @@ The test suite checks every optimizer against it, and `coreopt.testing.verify`
 takes it as a reference: `verify(MyAdam, "oracle:adam(epsilon_hat=true)")`.
 The modules: `base` (the class, and the wrappers' gradient transformations),
 `classic`, `adaptive` (the Adam family, Lion), `layerwise` (reductions over a
-whole array) and `free` (schedule-free and parameter-free).
+whole array), `matrix` (full-matrix preconditioners) and `free` (schedule-free
+and parameter-free).
 
 Example:
     >>> import numpy as np
@@ -76,6 +77,7 @@ from coreopt.testing.oracle.layerwise import (
     Muon,
     newton_schulz,
 )
+from coreopt.testing.oracle.matrix import Shampoo
 
 __all__ = [
     "MUON_COEFFICIENTS",
@@ -121,4 +123,5 @@ REFERENCES: dict[str, type[Reference]] = {
     "schedule_free_adamw": ScheduleFreeAdamW,
     "prodigy": Prodigy,
     "dadapt_adamw": DAdaptAdamW,
+    "shampoo": Shampoo,
 }
