@@ -197,14 +197,15 @@ CASES = {
          {"learning_rate": 0.5, "beta_1": 0.8, "beta_2": 0.99, "epsilon": 1e-6, "d0": 1e-3,
           "weight_decay": 0.01, "state_dtype": "variable"}),
     ),
-    # Slots shaped n x n per axis (not like the variable): a kind of state of its own.
+    # Slots of other shapes than the variable's (n x n per axis): Adafactor's kind of state,
+    # whose contracts run by default; Shampoo's in the slow tier.
     "shampoo": Case(
         ({"learning_rate": 0.05},
          {"learning_rate": 0.05, "beta_2": 0.9, "graft": "sgd", "preconditioning_frequency": 3,
           "max_preconditioner_dim": 2},
          {"learning_rate": 0.02, "beta_1": 0.0, "graft": "none", "epsilon": 1e-3,
           "statistics_dtype": "variable"}),
-        contracts_first=True),
+    ),
 }
 
 
