@@ -10,6 +10,7 @@ import pytest
 from coreopt.testing.oracle import (
     MUON_COEFFICIENTS,
     REFERENCES,
+    Reference,
     clip_by_global_norm,
     clip_by_norm,
     clip_by_value,
@@ -39,13 +40,10 @@ def run(name, grads, x0, steps=None, **hp):
 # --- the registry and the base class -------------------------------------------------------------
 
 
-def test_registry_has_all_31_keys():
-    assert set(REFERENCES) == {
-        "gd", "momentum", "adam", "adamw", "adamax", "nadam", "rmsprop", "adagrad", "adadelta",
-        "adafactor", "ftrl", "lion", "lamb", "muon", "radam", "adabelief", "yogi", "adan",
-        "novograd", "lars", "adam_weight_decay", "rprop", "asgd", "sm3", "fromage", "noisy_sgd",
-        "optimistic_gd", "schedule_free_sgd", "schedule_free_adamw", "prodigy", "dadapt_adamw",
-    }
+def test_every_entry_is_a_reference_with_a_learning_rate():
+    """(That every registered optimizer has an entry: tests/optimizers/test_common.py.)"""
+    for name, cls in REFERENCES.items():
+        assert issubclass(cls, Reference) and "learning_rate" in cls.defaults, name
 
 
 @pytest.mark.parametrize("name", sorted(REFERENCES))
@@ -1188,6 +1186,40 @@ def test_dadapt_adamw_first_step_is_d0_lr_and_the_second_estimates_d_by_hand():
     for _ in range(100):  # on |x|^2 / 2 from x0, d grows towards the distance to 0
         (x,) = opt.step([x], [x])
     assert 1000 * d0 < opt.d < 2 * np.linalg.norm(x0)
+
+
+def test_shampoo_first_step_on_a_vector_is_full_matrix_adagrad():
+    """L = g g^T, P = (g g^T + eps I)^(-1/2): P g = g / sqrt(|g|^2 + eps) (g an eigenvector)."""
+    g, x0, lr, eps = np.array([3.0, -4.0, 12.0]), np.array([1.0, 2.0, 3.0]), 0.1, 1e-3
+    opt = REFERENCES["shampoo"](learning_rate=lr, beta_1=0.0, graft="none", epsilon=eps)
+    (x1,) = opt.step([g], [x0])
+    close(x1, x0 - lr * g / math.sqrt(169 + eps))
+
+
+def test_shampoo_first_step_on_a_matrix_is_the_polar_factor():
+    """L^(-1/4) G R^(-1/4) = U S^(-1/2) S S^(-1/2) V^T = U V^T (G = U S V^T, eps -> 0): the
+    orthogonalised gradient; the SGD graft gives it G's norm, Adagrad's sqrt(count)."""
+    rng = np.random.default_rng(0)
+    G, x0 = rng.normal(size=(3, 5)), np.zeros((3, 5))
+    U, _, Vt = np.linalg.svd(G, full_matrices=False)
+    for graft, norm in (("none", math.sqrt(3)), ("sgd", np.linalg.norm(G)),
+                        ("adagrad", math.sqrt(15))):
+        opt = REFERENCES["shampoo"](learning_rate=1.0, beta_1=0.0, graft=graft, epsilon=1e-14)
+        (x1,) = opt.step([G], [x0])
+        close(-x1, U @ Vt * norm / math.sqrt(3), rtol=1e-6, atol=1e-9)
+
+
+def test_shampoo_sums_its_statistics_and_refreshes_the_roots_every_f_steps():
+    g, x0 = np.array([1.0, 0.0]), np.zeros(2)
+    opt = REFERENCES["shampoo"](learning_rate=1.0, beta_1=0.0, graft="none", epsilon=1.0,
+                                preconditioning_frequency=2)
+    (x1,) = opt.step([g], [x0])  # L = diag(1, 0): P = diag(2, 1)^(-1/2)
+    close(x1, [-1 / math.sqrt(2), 0.0])
+    (x2,) = opt.step([g], [x1])  # L = diag(2, 0), but P is kept from step 1
+    close(x2 - x1, [-1 / math.sqrt(2), 0.0])
+    close(opt.state[0]["l0"], np.diag([2.0, 0.0]))
+    (x3,) = opt.step([g], [x2])  # step 3 = 1 + f: P = diag(4, 1)^(-1/2)
+    close(x3 - x2, [-0.5, 0.0])
 
 
 def test_clip_by_value():
