@@ -13,7 +13,9 @@ GUIDE_COMMAND = ["run", "seed_quartic", "--optimizers", "gd,momentum,adam", "--l
                  "1e-3,1e-2,1e-1", "--init", "2", "--max-iters", "2000", "--rule", "exact"]
 
 
-@pytest.mark.parametrize("engine", ["batched", "single"])
+# The single engine's 2,000-iteration runs: slow tier (by default the engines are compared
+# in tests/lab/test_sweeps.py, and the guide's table by the tour's test).
+@pytest.mark.parametrize("engine", ["batched", pytest.param("single", marks=pytest.mark.slow)])
 def test_run_reproduces_the_guide(tmp_path, capsys, engine):
     out = tmp_path / "out"
     assert main([*GUIDE_COMMAND, "--out", str(out), "--engine", engine]) == 0

@@ -132,6 +132,7 @@ def test_an_ema_chain_under_a_strategy_matches_one_device():
         assert got["test_loss"] == pytest.approx(want["test_loss"], rel=1e-4)
 
 
+@pytest.mark.slow  # by default: SAM itself under MirroredStrategy, tests/wrappers/test_sam.py
 def test_a_closure_chain_under_a_strategy_matches_one_device():
     """SAM steps by `minimize` inside `strategy.run` on the replica's global-batch loss."""
     name = "sam(rho=0.1):momentum(learning_rate=0.05, momentum=0.9)"
@@ -149,6 +150,9 @@ def test_a_closure_chain_under_a_strategy_matches_one_device():
     assert int(trainer.optimizer.iterations.numpy()) == 15
 
 
+# Slow tier: by default a killed Trainer resumes bit-identically in tests/train/test_loop.py,
+# every wrapper's checkpoint in tests/wrappers/test_common.py, chains resume through the CLI.
+@pytest.mark.slow
 def test_a_chain_resumes_bit_identically(tmp_path):
     def run(folder, epochs, resume=False, kill_at=None):
         trainer = _trainer("sam:ema(momentum=0.9):momentum(learning_rate=0.05)",

@@ -137,6 +137,7 @@ def test_multiworker_two_processes_equal_one_process(tmp_path, single_device):
     _assert_matches_oracle(w0, single_device)
 
 
+@pytest.mark.slow  # a fresh process that waits out its timeout
 def test_worker_without_peer_times_out_with_a_message(tmp_path):
     cluster = {"worker": [f"localhost:{p}" for p in _free_ports(2)]}
     out = tmp_path / "lonely.npz"
