@@ -74,7 +74,8 @@ def test_version_prints_the_version():
     assert done.stdout.strip() == f"coreopt {coreopt.__version__}"
 
 
-def test_list_prints_no_tensorflow_log_line():
+@pytest.mark.slow  # by default tests/test_readme.py runs `python -m coreopt list` and checks
+def test_list_prints_no_tensorflow_log_line():  # its stderr for TensorFlow's log lines
     done = python("-m", "coreopt", "list")
     assert "seed_quartic" in done.stdout
     assert done.stderr == ""
