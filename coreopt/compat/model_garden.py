@@ -28,8 +28,9 @@ Fields and defaults are upstream's (`configs/optimizer_config.py`, tabled in
 adagrad are Keras 3's (epsilon inside the root), EMA is refused (upstream raises).
 Base-config clipping becomes ClipByValue, ClipByNorm, ClipByGlobalNorm, outermost
 first (legacy Keras's order, AdamWeightDecay's own `gradient_clip_norm` before
-them); the Keras classes take one. `ema` becomes `coreopt.EMA` where
-Model Garden's `ExponentialMovingAverage` (`ema_optimizer.py`) is the same average.
+them); the Keras classes take one. `ema` becomes `coreopt.EMA` with Model Garden's
+conventions (`ExponentialMovingAverage`, `ema_optimizer.py`: from zero, decay 0 before
+`start_step`, the dynamic decay, float32 arithmetic).
 
 Model Garden's defaults differ from Keras's: Adam's and RMSprop's epsilon 1e-7
 (as Keras), Adagrad's initial accumulator 0.1 and epsilon 1e-7, AdamW's
@@ -257,10 +258,10 @@ def _clip(optimizer, f, kind, new, lr):
 
 
 def _ema(part, optimizer):
-    """Model Garden's average at its 1-based step s (averages start at zero):
-    decay 0 for s < start_step, then min(average_decay, (1 + s') / (10 + s')) with
-    s' = s - start_step if dynamic_decay, else average_decay. coreopt.EMA's is 0 at
-    s = 1, then its momentum: the same only for start_step 2 (dynamic up to 0.1)."""
+    """Model Garden's ExponentialMovingAverage as `coreopt.EMA` with its conventions: the
+    average starts at zero, its decay is 0 before `start_step`, then `average_decay` or,
+    with `dynamic_decay`, min(average_decay, (1 + d) / (10 + d)), d = step - start_step,
+    in float32 arithmetic."""
     if not isinstance(part, dict):
         raise TypeError(f"from_model_garden: `ema` must be a dict; received {part!r:.80}.")
     _check_names("`ema`", part, list(EMA_FIELDS))
@@ -274,14 +275,8 @@ def _ema(part, optimizer):
         raise ValueError("from_model_garden: `ema.trainable_weights_only=False` (averaging "
                          "variables the optimizer does not step, such as batch-norm statistics) "
                          "is not reproduced: coreopt.EMA averages the variables it steps.")
-    decay, start, dynamic = float(f["average_decay"]), f["start_step"], bool(f["dynamic_decay"])
-    if start != 2 or (dynamic and decay > 0.1):
-        raise ValueError(
-            f"from_model_garden: `ema` with start_step={start}, dynamic_decay={dynamic} is not "
-            "reproduced: Model Garden's averages start at zero and its decay is 0 before "
-            "start_step, then min(average_decay, (1 + s) / (10 + s)) when dynamic; coreopt.EMA "
-            "takes the first stepped weights, then a fixed momentum. Use start_step=2 with "
-            "dynamic_decay=False: coreopt.EMA(momentum=average_decay).")
     from coreopt.wrappers.ema import EMA
 
-    return EMA(optimizer, momentum=decay)
+    return EMA(optimizer, momentum=float(f["average_decay"]), start_step=f["start_step"],
+               dynamic_decay=bool(f["dynamic_decay"]), initial_average="zeros",
+               float32_decay=True)

@@ -2,9 +2,14 @@
 
 Math, after each inner step x_t (t the wrapper's own 1-based step, m = momentum):
 
-    a_t = m_t * a_{t-1} + (1 - m_t) * x_t,    m_1 = 0, m_t = m for t > 1,
+    a_t = m_t * a_{t-1} + (1 - m_t) * x_t,    m_t = 0 for t < start_step (2),
+                                              m_t = m after,
 
-so the first average is the first stepped weights. With `overwrite_frequency`
+so the first average is the first stepped weights. With `dynamic_decay`,
+m_t = min(m, (1 + d) / (10 + d)), d = t - start_step, from start_step on
+(Model Garden's ExponentialMovingAverage, after tf.train's
+ExponentialMovingAverage with `num_updates`); `initial_average="zeros"` starts
+a_0 at zero instead of the weights at build. With `overwrite_frequency`
 F > 0, on every step t with t % F == 0 the weights are replaced by the
 average, x_t <- a_t, and training goes on from there; F = 0 never overwrites.
 `opt.swapped(vars)` puts the averages into the variables for the length of a
@@ -42,6 +47,13 @@ Notes:
     with `accumulation_steps=k` it also reads Keras's count, calls // k (so the
     first k calls take momentum 0 and an overwrite step lasts k calls); the
     reverse order averages once per applied step.
+
+    Model Garden (official/modeling/optimization/ema_optimizer.py) averages from
+    zero (its slot's initializer), with decay 0 before `start_step` (default 0)
+    and the dynamic decay (default on), all in float32 from the float32 step
+    count, moving the average as a - (1 - m_t)(a - x_t): `float32_decay=True`
+    takes that arithmetic, and `coreopt.compat.from_model_garden` sets all four
+    options from its `ema` config.
 """
 
 from __future__ import annotations
@@ -69,6 +81,14 @@ class EMA(Wrapper):
         accumulation_steps: read the step count (for the first step and the
             overwrite period) as this wrapper's calls // this, as Keras does
             under `gradient_accumulation_steps`; 1 counts every call.
+        start_step: the decay is 0 on the (1-based) steps before this one, so
+            the average is the weights there; 2, only the first step (Keras).
+        dynamic_decay: the decay min(momentum, (1 + d) / (10 + d)), d = step -
+            start_step (Model Garden).
+        initial_average: "weights" (the variable at build) or "zeros" (Model
+            Garden); it matters only when start_step <= 1.
+        float32_decay: the decay and 1 - decay in float32 arithmetic and the
+            average moved as a - (1 - decay)(a - x) (Model Garden).
     """
 
     spec = Spec(
@@ -77,22 +97,41 @@ class EMA(Wrapper):
                doc="steps between two overwrites of the weights by the average; 0 never"),
         option("accumulation_steps", 1, interval="[1, inf)",
                doc="calls per counted step (Keras's gradient_accumulation_steps)"),
+        option("start_step", 2, interval="[0, inf)",
+               doc="the first step whose decay is not 0 (Keras: 2, Model Garden: 0)"),
+        option("dynamic_decay", False, doc="decay min(momentum, (1 + d) / (10 + d))"),
+        option("initial_average", "weights", choices=("weights", "zeros"),
+               doc="the average before the first step"),
+        option("float32_decay", False, doc="Model Garden's float32 decay arithmetic"),
     )
 
     def init_slots_own(self, x) -> dict:
+        if self._options["initial_average"] == "zeros":
+            return {"average": tf.zeros_like(x)}
         return {"average": tf.identity(x)}
 
     def update(self, grads, params, slots, state, grad_fn=None):
         steps = state["iterations"] // self._options["accumulation_steps"]  # as Keras reads it
-        momentum = self.hyperparameters_own(state)["momentum"]
-        momentum = tf.where(tf.equal(steps, 0), tf.zeros_like(momentum), momentum)
+        decay = self.decay(steps + 1, self.hyperparameters_own(state)["momentum"])
         params, slots, state = self.inner_step(grads, params, slots, state, grad_fn)
-        averages = [_moved(s["average"], x, momentum) for s, x in zip(slots, params)]
+        move = _moved_in_float32 if self._options["float32_decay"] else _moved
+        averages = [move(s["average"], x, decay) for s, x in zip(slots, params)]
         frequency = self._options["overwrite_frequency"]
         if frequency:
             now = tf.equal((steps + 1) % frequency, 0)
             params = [tf.where(now, a, x) for a, x in zip(averages, params)]
         return params, [{**s, "average": a} for s, a in zip(slots, averages)], state
+
+    def decay(self, step, momentum) -> tf.Tensor:
+        """m_t at the 1-based `step` (see the module docstring): float64, or float32 with
+        `float32_decay`."""
+        o = self._options
+        dtype = tf.float32 if o["float32_decay"] else tf.float64
+        s, start, m = tf.cast(step, dtype), tf.constant(o["start_step"], dtype), \
+            tf.cast(momentum, dtype)
+        if o["dynamic_decay"]:
+            m = tf.minimum(m, (1 + (s - start)) / (10 + (s - start)))
+        return tf.where(s < start, tf.zeros_like(m), m)
 
     def finalize(self, variables):
         """Writes each variable's average into it (Keras's `finalize_variable_values`).
@@ -124,3 +163,8 @@ def _moved(average, x, momentum):
     """m * average + (1 - m) * x, in x's dtype, in Keras's order."""
     m = ops.like(momentum, x)
     return m * average + (1 - m) * x
+
+
+def _moved_in_float32(average, x, decay):
+    """average - (1 - decay) * (average - x), 1 - decay formed in float32 (Model Garden)."""
+    return average - ops.like(1 - decay, x) * (average - x)

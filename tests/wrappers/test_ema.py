@@ -16,27 +16,46 @@ from tests.wrappers.cases import WrapperCase
 class EMAReference:
     """Weight averaging from the definition, around an inner oracle.
 
-    After the inner step t (1-based): a_t = m_t a_{t-1} + (1 - m_t) x_t with m_1 = 0 and
-    m_t = momentum after; when overwrite_frequency F > 0 and t % F == 0, x_t <- a_t.
+    After the inner step t (1-based): a_t = m_t a_{t-1} + (1 - m_t) x_t with m_t = 0 for
+    t < start_step and m_t = momentum after, or min(momentum, (1 + d) / (10 + d)),
+    d = t - start_step, with dynamic_decay; a_0 is the weights or zeros; float32_decay: m_t
+    in float32 and a_t = a_{t-1} - (1 - m_t)(a_{t-1} - x_t). When overwrite_frequency F > 0
+    and t % F == 0, x_t <- a_t.
     """
 
-    def __init__(self, inner, momentum=0.99, overwrite_frequency=0):
+    def __init__(self, inner, momentum=0.99, overwrite_frequency=0, start_step=2,
+                 dynamic_decay=False, initial_average="weights", float32_decay=False):
         self.inner, self.momentum, self.frequency = inner, momentum, overwrite_frequency
+        self.start, self.dynamic, self.zeros = start_step, dynamic_decay, initial_average == "zeros"
+        self.float32 = float32_decay
         self.t, self.averages = 0, None
 
+    def decay(self):
+        real = np.float32 if self.float32 else np.float64
+        t, start, m = real(self.t), real(self.start), real(self.momentum)
+        if self.dynamic:
+            m = min(m, (real(1) + (t - start)) / (real(10) + (t - start)))
+        return real(0) if t < start else m
+
     def step(self, grads, params, grad_fn=None):
+        old = self.averages or [np.zeros_like(p, np.float64) if self.zeros
+                                else np.array(p, np.float64) for p in params]
         new = self.inner.step(grads, params)
         self.t += 1
-        m = self.momentum if self.t > 1 else 0.0
-        old = self.averages or [np.array(p, np.float64) for p in params]
-        self.averages = [m * a + (1 - m) * x for a, x in zip(old, new)]
+        m = self.decay()
+        if self.float32:
+            self.averages = [a - float(np.float32(1) - m) * (a - x) for a, x in zip(old, new)]
+        else:
+            self.averages = [float(m) * a + (1 - float(m)) * x for a, x in zip(old, new)]
         if self.frequency and self.t % self.frequency == 0:
             new = [a.copy() for a in self.averages]
         return new
 
 
 CASES = {"ema": WrapperCase(
-    configs=({"momentum": 0.9}, {"momentum": 0.5, "overwrite_frequency": 3}),
+    configs=({"momentum": 0.9}, {"momentum": 0.5, "overwrite_frequency": 3},
+             {"momentum": 0.9, "start_step": 0, "dynamic_decay": True, "initial_average": "zeros",
+              "float32_decay": True}),
     oracle=EMAReference, inners=("adam",))}
 
 X0, G, LR = np.array([1.0, -2.0]), np.array([0.5, 1.5]), 0.1
