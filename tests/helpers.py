@@ -54,6 +54,50 @@ def run_steps(opt, variables, steps, start=0):
     return [v.numpy() for v in variables]
 
 
+def loss_value(x, step, seed=1):
+    """The loss whose gradient is `gradient(x, step)` (summed over elements), NumPy or TF."""
+    noise = gradient_noise(np.shape(x), step, seed)
+    if isinstance(x, np.ndarray):
+        return float(np.sum(0.5 * (x - 0.5) ** 2 + 0.2 / 3 * np.sin(3 * x) + noise * x))
+    return tf.reduce_sum(0.5 * tf.square(x - 0.5) + 0.2 / 3 * tf.sin(3 * x)
+                         + tf.constant(noise, x.dtype) * x)
+
+
+class Stepper:
+    """One step of `opt` on the gradient field: `step(step.inputs(i))`, `apply_gradients`, or
+    `minimize` on `loss_value` for an optimizer that needs the loss (then `inputs` is [])."""
+
+    def __init__(self, opt, variables):
+        self.opt, self.variables = opt, list(variables)
+        self.closure = bool(getattr(opt, "chain_needs_closure", False))
+        self.noise = [tf.Variable(tf.zeros(v.shape, v.dtype)) for v in self.variables]
+
+    def loss_fn(self):
+        return tf.add_n([tf.reduce_sum(0.5 * tf.square(v - 0.5) + 0.2 / 3 * tf.sin(3 * v)
+                                       + n * v) for v, n in zip(self.variables, self.noise)])
+
+    def inputs(self, i):
+        if not self.closure:
+            return [gradient(v.value(), i) for v in self.variables]
+        for v, n in zip(self.variables, self.noise):
+            n.assign(tf.constant(gradient_noise(v.shape, i), v.dtype))
+        return []
+
+    def __call__(self, grads):
+        if self.closure:
+            self.opt.minimize(self.loss_fn, self.variables)
+        else:
+            self.opt.apply_gradients(grads, self.variables)
+
+
+def run_closure(opt, variables, steps, start=0):
+    """As `run_steps`, through `minimize` on `loss_value` (optimizers that need the loss)."""
+    step = Stepper(opt, variables)
+    for i in range(start, start + steps):
+        step(step.inputs(i))
+    return [v.numpy() for v in variables]
+
+
 def gradient_noise(shape, step, seed=1):
     """The per-step noise term of `gradient` for a variable of `shape`."""
     rng = np.random.default_rng([seed, step, int(np.prod(shape) or 1)])

@@ -34,7 +34,9 @@ The state contract
     compiled once; eager calls, `tf.function`, XLA, the batched lab, the Keras
     adapter and `tf.distribute` all run it. `grad_fn(params) -> grads`, given by
     `minimize(loss_fn, vars)` and the lab, lets an optimizer evaluate the
-    gradient again (SAM); one whose class says `needs_closure` refuses
+    gradient again (SAM); it may carry `.loss`, f at the step's own point
+    (`coreopt.core.closures.WithLoss`, for Polyak's step size); one whose
+    class says `needs_closure` refuses
     `apply_gradients` and names `minimize`.
 
 Wrappers (`coreopt.wrappers.base`, with a 30-line example of a stateful one)

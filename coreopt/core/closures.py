@@ -19,7 +19,47 @@ from __future__ import annotations
 
 import tensorflow as tf
 
-__all__ = ["closure_grad_fn", "closure_gradients"]
+__all__ = ["WithLoss", "carried", "closure_grad_fn", "closure_gradients", "loss_at_step"]
+
+
+class WithLoss:
+    """A `grad_fn(params) -> grads` that also carries `.loss`, the loss at the step's point.
+
+    Entry points that know f(x) (`minimize`, the lab, training) hand the step one
+    of these; an optimizer whose step size reads f(x) (Polyak's) takes it with
+    `loss_at_step(grad_fn)`.
+
+    Example:
+        >>> import tensorflow as tf
+        >>> fn = WithLoss(lambda params: [2.0 * p for p in params], tf.constant(4.0))
+        >>> float(loss_at_step(fn)), float(fn([tf.constant(1.5)])[0])
+        (4.0, 3.0)
+    """
+
+    def __init__(self, grad_fn, loss):
+        self.grad_fn, self.loss = grad_fn, loss
+
+    def __call__(self, params):
+        return self.grad_fn(params)
+
+
+def carried(new_fn, grad_fn, extra=None):
+    """`new_fn`, a grad_fn replacing `grad_fn`, carrying `grad_fn`'s loss (plus
+    `extra(loss)` when given: a wrapper that changes the loss) when it has one."""
+    loss = getattr(grad_fn, "loss", None)
+    if loss is None:
+        return new_fn
+    return WithLoss(new_fn, loss if extra is None else extra(loss))
+
+
+def loss_at_step(grad_fn, who: str = "this optimizer"):
+    """The loss at the step's own point carried by `grad_fn`; a TypeError when absent."""
+    loss = getattr(grad_fn, "loss", None)
+    if loss is None:
+        raise TypeError(
+            f"{who} reads the loss value f(x) at each step, which only a loss closure gives: "
+            "call `opt.minimize(loss_fn, vars)` (or pass `update` a `WithLoss` grad_fn).")
+    return loss
 
 
 def closure_gradients(loss_fn, variables, scale=lambda loss: loss):

@@ -57,7 +57,7 @@ def minimize_in_replica(optimizer, loss_fn, variables):
     Raises:
         ValueError: the optimizer was not built for `variables` first.
     """
-    from coreopt.core.closures import closure_gradients
+    from coreopt.core.closures import WithLoss, closure_gradients
     from coreopt.core.variables import read
 
     _check_built(optimizer, variables)
@@ -75,6 +75,8 @@ def minimize_in_replica(optimizer, loss_fn, variables):
             _assign_in_replica(context, variables, saved)
         return [tf.identity(g) for g in moved]
 
+    # f(x) reduced as the gradients are: the sum over replicas
+    grad_fn = WithLoss(grad_fn, context.all_reduce(tf.distribute.ReduceOp.SUM, loss))
     slots = [optimizer.slot_variables(v) for v in variables]
     state = optimizer.state_variables()
     grads, params = optimizer.step_inputs(grads, variables)

@@ -21,7 +21,9 @@ on tensors, compiled once with XLA (`jit_compile=False` opts out), so eager use,
 the same arithmetic. A wrapper's slots and state nest its inner optimizer's
 under the key "inner" (see `coreopt.wrappers`). `grad_fn(params) -> grads`
 is the loss closure's gradient, given by `minimize` and the lab, for
-optimizers that evaluate the gradient more than once (SAM).
+optimizers that evaluate the gradient more than once (SAM); it may carry
+`.loss`, the loss at the step's own point (`coreopt.core.closures.WithLoss`,
+read with `loss_at_step`), for step sizes that need f(x) (Polyak's).
 
 Beside it: `coreopt.core.variables` (how `grads` and `vars` are paired,
 unwrapped and checked) and `coreopt.core.closures` (a loss closure's
@@ -33,7 +35,7 @@ from __future__ import annotations
 import tensorflow as tf
 
 from coreopt.core import checks, distributed, nonfinite, precision
-from coreopt.core.closures import closure_grad_fn, closure_gradients
+from coreopt.core.closures import WithLoss, closure_grad_fn, closure_gradients
 from coreopt.core.hyperparameters import Override, at_step, shown, stored
 from coreopt.core.spec import Spec
 from coreopt.core.variables import assign, check_variables, prepare, read, unwrap
@@ -295,8 +297,8 @@ class Optimizer(tf.Module):
         """
         if self.chain_needs_closure:
             raise TypeError(
-                f"{type(self).__name__} evaluates the gradient more than once and needs the "
-                "loss: call `opt.minimize(loss_fn, vars)` instead of `apply_gradients`.")
+                f"{type(self).__name__} needs the loss (it evaluates the gradient again or reads "
+                "the loss value): call `opt.minimize(loss_fn, vars)` instead of `apply_gradients`.")
         grads, variables = prepare(grads, variables)
         if distributed.in_replica_context():  # inside strategy.run
             distributed.apply_in_replica(self, grads, variables)
@@ -388,7 +390,7 @@ class Optimizer(tf.Module):
         if slots is None:
             slots, state = [self.slot_variables(v) for v in variables], self.state_variables()
         loss, grads = closure_gradients(loss_fn, variables, self.scale_loss)
-        grad_fn = closure_grad_fn(loss_fn, variables, self.scale_loss)
+        grad_fn = WithLoss(closure_grad_fn(loss_fn, variables, self.scale_loss), loss)
         self._step(grads, variables, slots, state, grad_fn)
         return loss
 

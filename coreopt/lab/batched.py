@@ -25,6 +25,7 @@ import numpy as np
 import tensorflow as tf
 
 from coreopt.core import ops
+from coreopt.core.closures import WithLoss
 from coreopt.lab.rules import StoppingRule
 
 # DIVERGED_EARLY: diverged before its step (took iteration - 1 steps).
@@ -98,12 +99,16 @@ class Program:
         slots, own = state
         with self.optimizer.with_hyperparameters(values):
             new_x, new_slots, new_own = self.optimizer.update(
-                [g], [x], [slots], own, grad_fn=self._grad_fn)
+                [g], [x], [slots], own, grad_fn=WithLoss(self._grad_fn, self._value(x)))
         return new_x[0], (new_slots[0], new_own)
 
     def _grad_fn(self, params):
         """The test function's gradient at one run's point (for SAM's second gradient)."""
         return [self.function.value_and_gradient(params[0][None, :])[1][0]]
+
+    def _value(self, x):
+        """The test function's value at one run's point (unused ops are never run)."""
+        return self.function.value_and_gradient(x[None, :])[0][0]
 
     def _init_state(self, values, x):
         with self.optimizer.with_hyperparameters(values):

@@ -49,6 +49,7 @@ import numpy as np
 import tensorflow as tf
 
 from coreopt.core import chains, ops
+from coreopt.core.closures import WithLoss
 from coreopt.train import problems as problems_lib
 from coreopt.train.data import check_batch_size
 from coreopt.train.member_hyper import MemberHyper, check_member_value, is_schedule
@@ -247,7 +248,8 @@ class Program:
         slots, opt_state = state
         with self.optimizer.with_hyperparameters(own):
             new, new_slots, new_state = self.optimizer.update(
-                grads, params, slots, opt_state, grad_fn=lambda p: loss_and_grads(p)[1])
+                grads, params, slots, opt_state,
+                grad_fn=WithLoss(lambda p: loss_and_grads(p)[1], loss))
         return loss, new, (new_slots, new_state)
 
     def _run_steps(self, hyper, params, state, alive, failed, total, numbers, batches,

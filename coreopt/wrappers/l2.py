@@ -34,7 +34,10 @@ Notes:
 
 from __future__ import annotations
 
+import tensorflow as tf
+
 from coreopt.core import ops
+from coreopt.core.closures import carried
 from coreopt.core.registry import register
 from coreopt.core.spec import Spec, numeric
 from coreopt.wrappers.base import Wrapper
@@ -64,4 +67,13 @@ class CoupledWeightDecay(Wrapper):
             def grad_fn(ps):
                 return penalized(inner_fn(ps), ps)
 
+            # the loss the penalized gradient belongs to: f(x) + 0.5 * wd * sum(x^2)
+            grad_fn = carried(grad_fn, inner_fn, lambda loss: loss + _penalty(wd, params, loss))
+
         return self.inner_step(penalized(grads, params), params, slots, state, grad_fn)
+
+
+def _penalty(wd, params, loss):
+    """0.5 * wd * sum(x^2) over all `params`, in `loss`'s dtype (the gradient's wd * x)."""
+    total = tf.add_n([tf.reduce_sum(tf.square(tf.cast(x, loss.dtype))) for x in params])
+    return 0.5 * tf.cast(wd, loss.dtype) * total

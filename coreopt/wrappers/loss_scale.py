@@ -46,6 +46,7 @@ from __future__ import annotations
 import tensorflow as tf
 
 from coreopt.core import ops
+from coreopt.core.closures import carried
 from coreopt.core.registry import register
 from coreopt.core.spec import Spec, numeric, option
 from coreopt.wrappers.base import Wrapper
@@ -128,4 +129,5 @@ def _unscaled(grad_fn, scale):
     """`grad_fn` whose gradients (of the scaled loss) come back divided by `scale`."""
     if grad_fn is None:
         return None
-    return lambda params: _divided(grad_fn(params), scale)
+    # its loss (from `minimize`: loss_fn() before `scale_loss`) is already the true one
+    return carried(lambda params: _divided(grad_fn(params), scale), grad_fn)

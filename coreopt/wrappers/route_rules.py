@@ -8,6 +8,7 @@ selector (pattern, rank or callable), an optimizer a coreopt optimizer or its
 
 from __future__ import annotations
 
+from coreopt.core.closures import carried
 from coreopt.core.optimizer import Optimizer
 from coreopt.core.registry import get
 from coreopt.core.selectors import Selector
@@ -101,4 +102,4 @@ def restricted(grad_fn, start, idx):
         grads = grad_fn(full)
         return [grads[i] for i in idx]
 
-    return sub_fn
+    return carried(sub_fn, grad_fn)  # the whole loss at the step's point

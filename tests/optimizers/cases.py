@@ -91,6 +91,8 @@ CASES = {
                         l2_shrinkage_regularization_strength=0.01, beta=0.1),),
         contracts_first=True),
     "lion": Case(({"learning_rate": 0.003},), (lambda: K.Lion(0.003),)),
+    "polyak_sgd": Case(({"learning_rate": 1.0, "max_learning_rate": 0.5},
+                        {"learning_rate": 0.5, "f_min": -1.0, "epsilon": 0.1, "variant": "sps+"})),
     "lamb": Case(
         ({"learning_rate": 0.01}, {"learning_rate": 0.01, "weight_decay": 0.05},
          # a large epsilon keeps the trust ratio from cancelling the corrections' rounding

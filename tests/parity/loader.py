@@ -293,6 +293,7 @@ def _trajectory(ref: Reference, chain: str, kwargs: dict) -> list[np.ndarray]:
     import tensorflow as tf
 
     import coreopt
+    from coreopt.core.closures import WithLoss
 
     dtype = tf.as_dtype(ref.dtype)
     opt = coreopt.get(chain, **kwargs)
@@ -310,8 +311,15 @@ def _trajectory(ref: Reference, chain: str, kwargs: dict) -> list[np.ndarray]:
 
         def body(k, params, slots, state, arrays):
             s = forcing[k]
-            grads = [problem.gradient(x, ai, bi, ci, s) for x, ai, bi, ci in zip(params, a, b, c)]
-            params, slots, state = opt.update(grads, params, slots, state)
+
+            def gradients(ps):
+                return [problem.gradient(x, ai, bi, ci, s) for x, ai, bi, ci in zip(ps, a, b, c)]
+
+            # f(x), summed problem.loss_term, for steps that read it (optax's polyak_sgd `value`)
+            loss = tf.add_n([tf.reduce_sum(problem.loss_term(x, ai, bi, ci, s))
+                             for x, ai, bi, ci in zip(params, a, b, c)])
+            params, slots, state = opt.update(gradients(params), params, slots, state,
+                                              WithLoss(gradients, loss))
             arrays = [ta.write(k + 1, x) for ta, x in zip(arrays, params)]
             return k + 1, params, slots, state, arrays
 

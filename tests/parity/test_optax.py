@@ -125,12 +125,9 @@ TABLE = {
                          "TensorFlow does not reproduce: coreopt's NoisySGD draws Philox "
                          "normals (its schedule, eta / t^gamma, is optax's)"),
     "optimistic_gradient_descent": C("optimistic_gd", learning_rate=0.05, alpha=1.0, beta=1.0),
-    # optax.polyak_sgd's step reads the loss value f(x) (optax_runs.NEEDS_VALUE), which no
-    # coreopt entry point hands an optimizer: `update(grads, params, slots, state, grad_fn)`
-    # gets grad_fn(params) -> gradients only (minimize, the lab, this loader's runner).
-    "polyak_sgd": Missing("coreopt's step protocol passes no loss value: update() receives "
-                          "the gradients and grad_fn(params) -> gradients, never f(x), which "
-                          "polyak_sgd's step size (f(x) - f_min) / ||g||^2 needs"),
+    # optax.polyak_sgd reads the loss value f(x): the runner's grad_fn carries it (WithLoss);
+    # optax's `scaling` is coreopt's learning_rate.
+    "polyak_sgd": C("polyak_sgd", learning_rate=1.0, max_learning_rate=0.1, f_min=-8.0),
     # Lion's direction is sign(beta_1 m + (1 - beta_1) g): sign(g) with beta_1 = 0.
     "sign_sgd": C("lion", learning_rate=0.01, beta_1=0.0),
     # ...and with beta_1 = beta_2 = beta it is the sign of optax's (undebiased) EMA.

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import inspect
 import math
 
 import numpy as np
@@ -60,7 +61,7 @@ def test_step_is_pure_and_keeps_shapes(name):
     ranks = REFERENCES[name].ranks  # Muon steps matrices only
     if ranks is not None:
         grads, params = ([a for a in arrays if a.ndim in ranks] for arrays in (grads, params))
-    new = REFERENCES[name]().step(grads, params)
+    new = REFERENCES[name]().step(grads, params, **loss_kwargs(name))
     close(grads[0], G)
     close(params[0], X0)
     assert [p.shape for p in new] == [p.shape for p in params]
@@ -73,7 +74,14 @@ PER_VARIABLE = {"adam_weight_decay": {"gradient_clip_norm": 0.0},
                 # Prodigy's d is shared; with d_coef = 0 it stays d0 and nothing else couples.
                 "prodigy": {"d_coef": 0.0},
                 # D-Adaptation's estimate of d scales with lr: at 1e-3 it stays below d0 here.
-                "dadapt_adamw": {"learning_rate": 1e-3}}
+                "dadapt_adamw": {"learning_rate": 1e-3},
+                # Polyak's step size reads one norm over all arrays; capped, it is max_lr.
+                "polyak_sgd": {"max_learning_rate": 1e-3, "f_min": -1e9}}
+
+
+def loss_kwargs(name) -> dict:
+    """The loss f(x) for an oracle whose step reads it (Polyak's), else nothing."""
+    return {"loss": 3.0} if "loss" in inspect.signature(REFERENCES[name].step).parameters else {}
 
 
 @pytest.mark.parametrize("name", sorted(REFERENCES))
@@ -86,9 +94,10 @@ def test_state_is_per_variable(name):
     both = REFERENCES[name](**hp)
     alone_a, alone_b = REFERENCES[name](**hp), REFERENCES[name](**hp)
     for k in range(3):
-        a, b = both.step([G * (k + 1), g2 / (k + 1)], [X0, x2])
-        (ea,) = alone_a.step([G * (k + 1)], [X0])
-        (eb,) = alone_b.step([g2 / (k + 1)], [x2])
+        kw = loss_kwargs(name)
+        a, b = both.step([G * (k + 1), g2 / (k + 1)], [X0, x2], **kw)
+        (ea,) = alone_a.step([G * (k + 1)], [X0], **kw)
+        (eb,) = alone_b.step([g2 / (k + 1)], [x2], **kw)
         close(a, ea)
         close(b, eb)
 

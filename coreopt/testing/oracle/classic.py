@@ -237,3 +237,29 @@ class OptimisticGD(Reference):
         prev = g if self.t == 1 else s.get("g_prev", 0.0)
         s["g_prev"] = g
         return x - lr * ((self.alpha + self.beta) * g - self.beta * prev)
+
+
+class PolyakSGD(Reference):
+    """SGD with the stochastic Polyak step size (Loizou et al., AISTATS 2021; optax's cap).
+
+    n = sum over all arrays of sum g^2;  gap = f(x) - f_min (sps+: max(gap, 0));
+    s = 0 if n + eps <= 2^-52 else min(gap / (n + eps), max_lr);  x <- x - lr * s * g.
+    ``step`` takes the loss ``f(x)`` at the step's point as ``loss=``.
+    """
+
+    defaults = {"learning_rate": 1.0, "max_learning_rate": 1.0, "f_min": 0.0, "epsilon": 0.0,
+                "variant": "sps"}
+
+    def step(self, grads, params, lr=None, loss=None):
+        if loss is None:
+            raise TypeError("PolyakSGD's oracle needs the loss: step(grads, params, loss=f(x))")
+        self.t += 1
+        lr = float(self.learning_rate if lr is None else lr)
+        grads = [np.array(g, np.float64) for g in grads]
+        n = sum(float(np.sum(g * g)) for g in grads)
+        gap = float(loss) - self.f_min
+        if self.variant == "sps+":
+            gap = max(gap, 0.0)
+        den = n + self.epsilon
+        s = 0.0 if den <= np.finfo(np.float64).eps else min(gap / den, self.max_learning_rate)
+        return [np.array(x, np.float64) - lr * s * g for g, x in zip(grads, params)]
