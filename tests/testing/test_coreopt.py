@@ -20,6 +20,9 @@ BY_DESIGN = {
     "adam_weight_decay": {"per_variable_state": "one joint norm"},  # gradient_clip_norm=1
     "prodigy": {"per_variable_state": "one d from all the variables"},
     "dadapt_adamw": {"per_variable_state": "one d from all the variables"},
+    "polyak_sgd": {"per_variable_state": "one step size from the loss", "none_gradient":
+                   "takes the loss", "indexed_slices": "takes the loss",
+                   "nonfinite_gradient": "takes the loss", "mirrored": "takes the loss"},
     "sam": {"per_variable_state": "joint gradient", "none_gradient": "takes the loss",
             "indexed_slices": "takes the loss", "nonfinite_gradient": "takes the loss",
             "mirrored": "takes the loss"},

@@ -132,7 +132,8 @@ def _saving_rows():
     from tests.wrappers.cases import collect
 
     for name in coreopt.names():
-        if coreopt.entry(name).steps_rank(1):  # the model has biases
+        entry = coreopt.entry(name)
+        if entry.steps_rank(1) and not entry.needs_closure:  # the model has biases
             yield pytest.param(lambda n=name: coreopt.get(n, **OPTIMIZERS[n].configs[0]),
                                id=name, marks=(pytest.mark.slow,))
     for name, case in sorted(collect().items()):

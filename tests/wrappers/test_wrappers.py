@@ -14,7 +14,15 @@ import tensorflow as tf
 
 import coreopt
 from coreopt.testing import oracle as reference
-from tests.helpers import gradient, initial_values, make_variables, relative_error, shapes_for
+from tests.helpers import (
+    Stepper,
+    gradient,
+    initial_values,
+    loss_value,
+    make_variables,
+    relative_error,
+    shapes_for,
+)
 from tests.optimizers.cases import CASES
 
 WRAP = {
@@ -27,6 +35,13 @@ WRAP = {
 }
 
 
+def oracle_loss(opt, params, step):
+    """The oracle's `loss` keyword: f(x) for an optimizer stepped by `minimize` (PolyakSGD)."""
+    if not opt.chain_needs_closure:
+        return {}
+    return {"loss": sum(loss_value(p, step) for p in params)}
+
+
 @pytest.mark.slow
 @pytest.mark.parametrize("kind", list(WRAP))
 @pytest.mark.parametrize("name", coreopt.names())
@@ -37,9 +52,11 @@ def test_clipping_then_step_matches_reference(name, kind):
     variables = make_variables(values, tf.float64)
     opt = wrap(coreopt.get(name, **config))
     ref, params = reference.REFERENCES[name](**config), [v.copy() for v in values]
+    stepper = Stepper(opt, variables)
     for step in range(20):
-        opt.apply_gradients([gradient(v.value(), step) for v in variables], variables)
-        params = ref.step(clip([gradient(p, step) for p in params]), params)
+        stepper(stepper.inputs(step))
+        loss = oracle_loss(opt, params, step)
+        params = ref.step(clip([gradient(p, step) for p in params]), params, **loss)
     for v, p in zip(variables, params):
         assert relative_error(v.numpy(), p) <= 1e-9
 
@@ -57,10 +74,11 @@ def test_weight_decay_then_step_matches_reference(name):
     recover = {"x_from_params": True} if "x_from_params" in oracle.defaults else {}
     ref, params = oracle(**config, **recover), [v.copy() for v in values]
     ref.start(params)  # slots that start from x (Prodigy's x0, Schedule-Free's z) at build
+    stepper = Stepper(opt, variables)
     for step in range(20):
-        opt.apply_gradients([gradient(v.value(), step) for v in variables], variables)
-        grads = [gradient(p, step) for p in params]
-        params = ref.step(grads, reference.decay(params, 0.05, lr))
+        stepper(stepper.inputs(step))
+        grads, loss = [gradient(p, step) for p in params], oracle_loss(opt, params, step)
+        params = ref.step(grads, reference.decay(params, 0.05, lr), **loss)
     for v, p in zip(variables, params):
         assert relative_error(v.numpy(), p) <= 1e-9
 
