@@ -40,12 +40,14 @@ OPTIMIZER_FIELDS: dict[str, dict] = {
 }
 
 REFUSED_TYPES: dict[str, str] = {
-    "slide": "Model Garden's SLIDE (slide_optimizer.py) is documented upstream only as "
-             "'Details coming soon' and has no coreopt counterpart; use 'lamb' (coreopt.Lamb) "
-             "for a layer-adaptive Adam",
-    "adafactor": "not yet mapped: Model Garden's own Adafactor (adafactor_optimizer.py: "
-                 "multiply_by_parameter_scale, step_offset, beta1, ...) is not the Keras form "
-                 "that coreopt.Adafactor reproduces; build coreopt.Adafactor directly",
+    "slide": "Model Garden leaves it unimplemented: slide_optimizer.py defines SLIDE as the "
+             "string \"Unimplemented\" ('Details coming soon'), so no formula exists to "
+             "reproduce; use 'lamb' (coreopt.Lamb) for a layer-adaptive Adam",
+    "adafactor": "Model Garden leaves it unimplemented: its factory maps 'adafactor' to "
+                 "adafactor_optimizer.Adafactor, which upstream defines as the string "
+                 "\"Unimplemented\", so no formula exists to reproduce (its AdafactorConfig "
+                 "keys are placeholders); build coreopt.Adafactor directly (its options give "
+                 "the Keras, torch and optax forms)",
 }
 
 EMA_FIELDS = {"name": "ExponentialMovingAverage", "trainable_weights_only": True,

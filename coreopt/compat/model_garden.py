@@ -21,7 +21,7 @@ Fields and defaults are upstream's (`configs/optimizer_config.py`, tabled in
     lamb                tensorflow_addons LAMB         Lamb (weight decay inside the ratio);
                                                        with exclusions a Route to Adam groups
     lars                lars_optimizer.LARS            LARS
-    slide, adafactor    refused (see REFUSED_TYPES)
+    slide, adafactor    refused: unimplemented upstream (see REFUSED_TYPES)
 
 `use_legacy_optimizer=False` is upstream's other path: sgd is refused there
 (upstream raises on SGDConfig's `decay`), adam is Keras's Adam, rmsprop and
