@@ -37,11 +37,13 @@ from coreopt.optimizers.schedule_free_adamw import ScheduleFreeAdamW
 from coreopt.optimizers.prodigy import Prodigy
 from coreopt.optimizers.dadapt_adamw import DAdaptAdamW
 from coreopt.optimizers.shampoo import Shampoo
+from coreopt.optimizers.soap import SOAP
 from coreopt.optimizers.polyak_sgd import PolyakSGD
 
 __all__ = [
     "ASGD", "AdaBelief", "Adadelta", "Adafactor", "Adagrad", "Adam", "AdamW", "AdamWeightDecay",
     "Adamax", "Adan", "DAdaptAdamW", "Fromage", "Ftrl", "GradientDescent", "LARS", "Lamb", "Lion",
     "Momentum", "Muon", "Nadam", "NoisySGD", "NovoGrad", "OptimisticGD", "PolyakSGD", "Prodigy",
-    "RAdam", "RMSprop", "Rprop", "SM3", "ScheduleFreeAdamW", "ScheduleFreeSGD", "Shampoo", "Yogi",
+    "RAdam", "RMSprop", "Rprop", "SM3", "SOAP", "ScheduleFreeAdamW", "ScheduleFreeSGD", "Shampoo",
+    "Yogi",
 ]

@@ -208,6 +208,15 @@ CASES = {
          {"learning_rate": 0.02, "beta_1": 0.0, "graft": "none", "epsilon": 1e-3,
           "statistics_dtype": "variable"}),
     ),
+    # precondition_1d on SHAPES' 7-vector would be ambiguous (the first g g^T has a 6-dim null
+    # space, whose basis eigh picks freely): it is exercised with max_preconditioner_dim 4
+    "soap": Case(
+        ({"learning_rate": 0.01},
+         {"learning_rate": 0.01, "shampoo_beta": 0.9, "precondition_frequency": 3,
+          "precondition_1d": True, "max_preconditioner_dim": 4, "normalize_grads": True},
+         {"learning_rate": 0.01, "beta_1": 0.9, "beta_2": 0.99, "weight_decay": 0.0,
+          "correct_bias": False, "precondition_frequency": 1, "statistics_dtype": "variable"}),
+    ),
 }
 
 

@@ -10,6 +10,7 @@ import tensorflow as tf
 
 import coreopt
 from coreopt.compat import from_keras
+from coreopt.core.variables import read
 from coreopt.testing import oracle as reference
 from tests.helpers import (
     Stepper,
@@ -127,6 +128,23 @@ def test_eager_equals_function_equals_xla(name, config):
             np.testing.assert_array_equal(a, b)
 
 
+@pytest.mark.slow
+@pytest.mark.parametrize("name", coreopt.names())
+def test_a_call_stands_still_exactly_when_it_says_so(name):
+    """`stands_still(state)` before a call is True exactly when the call leaves every
+    variable as it is (SOAP's first call; none of any other optimizer's first three)."""
+    variables = make_variables(values_for(name), tf.float64)
+    opt = coreopt.get(name, **CASES[name].configs[0])
+    opt.build(variables)
+    stepper = Stepper(opt, variables)
+    for i in range(3):
+        still = bool(opt.stands_still(read(opt.state_variables())))
+        before = [v.numpy() for v in variables]
+        stepper(stepper.inputs(i))
+        same = all(np.array_equal(b, v.numpy()) for b, v in zip(before, variables))
+        assert same == still, f"call {i + 1}: stands_still says {still}"
+
+
 @pytest.mark.parametrize("name, config", config_params())
 def test_changing_learning_rate_never_retraces(name, config):
     variables = make_variables(values_for(name))
@@ -171,10 +189,11 @@ def test_none_gradient_is_skipped_with_a_warning(name, config):
     variables = make_variables(values_for(name))
     before = [v.numpy() for v in variables]
     opt = coreopt.get(name, **config)
-    grads = [gradient(v.value(), 0) for v in variables]
-    grads[1] = None
-    with pytest.warns(UserWarning, match="None"):
-        opt.apply_gradients(grads, variables)
+    for step in range(2):  # two: SOAP's first step leaves every variable as it is
+        grads = [gradient(v.value(), step) for v in variables]
+        grads[1] = None
+        with pytest.warns(UserWarning, match="None"):
+            opt.apply_gradients(grads, variables)
     np.testing.assert_array_equal(variables[1].numpy(), before[1])
     assert not np.array_equal(variables[2].numpy(), before[2])
 

@@ -1231,6 +1231,38 @@ def test_shampoo_sums_its_statistics_and_refreshes_the_roots_every_f_steps():
     close(x3 - x2, [-0.5, 0.0])
 
 
+def test_soap_second_step_on_a_repeated_matrix_gradient_is_the_polar_factor():
+    """Step 1 only sets Q_L = U, Q_R = V (G = U S V^T); with b1 = b2 = 0 step 2 is
+    sign(U^T G V) = sign(S) = I rotated back: U V^T, the orthogonalised gradient. (U^T G V's
+    off-diagonal rounding, about 1e-15, over epsilon stays far below the tolerance.)"""
+    rng = np.random.default_rng(0)
+    G, x0 = rng.normal(size=(3, 5)), rng.normal(size=(3, 5))
+    U, _, Vt = np.linalg.svd(G, full_matrices=False)
+    opt = REFERENCES["soap"](learning_rate=1.0, beta_1=0.0, beta_2=0.0, epsilon=1e-7,
+                             weight_decay=0.0)
+    (x1,) = opt.step([G], [x0])
+    close(x1, x0)
+    (x2,) = opt.step([G], [x1])
+    close(x1 - x2, U @ Vt, rtol=1e-6, atol=1e-6)
+
+
+def test_soap_without_preconditioned_axes_is_adam_from_its_second_step():
+    """No axis no longer than max_preconditioner_dim: Q = I, so each step s = t - 1 is Adam's
+    step s; weight decay then takes lr * wd of the stepped x."""
+    rng = np.random.default_rng(1)
+    grads, x0 = [rng.normal(size=(2, 3)) for _ in range(6)], rng.normal(size=(2, 3))
+    lr, wd = 0.1, 0.2
+    soap = REFERENCES["soap"](learning_rate=lr, max_preconditioner_dim=1, weight_decay=wd)
+    adam = REFERENCES["adam"](learning_rate=lr, beta_1=0.95, beta_2=0.95, epsilon=1e-8,
+                              epsilon_hat=True)  # eps added to sqrt(v), as Keras
+    (x,) = soap.step([grads[0]], [x0])
+    close(x, x0)
+    for g in grads[1:]:
+        (y,) = adam.step([g], [x])
+        (x,) = soap.step([g], [x])
+        close(x, y - lr * wd * y)
+
+
 def test_clip_by_value():
     close(clip_by_value([G], 1.0)[0], [[0.5, -1.0, 1.0], [-0.25, 1.0, -1.0]])
 

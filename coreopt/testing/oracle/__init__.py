@@ -78,7 +78,7 @@ from coreopt.testing.oracle.layerwise import (
     Muon,
     newton_schulz,
 )
-from coreopt.testing.oracle.matrix import Shampoo
+from coreopt.testing.oracle.matrix import SOAP, Shampoo
 
 __all__ = [
     "MUON_COEFFICIENTS",
@@ -126,4 +126,5 @@ REFERENCES: dict[str, type[Reference]] = {
     "prodigy": Prodigy,
     "dadapt_adamw": DAdaptAdamW,
     "shampoo": Shampoo,
+    "soap": SOAP,
 }
