@@ -404,6 +404,12 @@ class Optimizer(tf.Module):
         """True when some calls change only this object's own slots and state (`hold`)."""
         return False
 
+    def stands_still(self, state) -> tf.Tensor:
+        """Whether the call with `state` leaves the parameters as they are by design (SOAP's
+        first call, a held accumulation call), so that an unchanged point is no sign of
+        convergence (the lab's "exact" and "step" rules skip such calls)."""
+        return tf.constant(False)
+
     def holding(self, state) -> tf.Tensor:
         """Whether the call with `state` is held: a boolean tensor (see `hold`)."""
         raise NotImplementedError

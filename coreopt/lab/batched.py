@@ -102,6 +102,10 @@ class Program:
                 [g], [x], [slots], own, grad_fn=WithLoss(self._grad_fn, self._value(x)))
         return new_x[0], (new_slots[0], new_own)
 
+    def _stands_still(self, values, state):
+        with self.optimizer.with_hyperparameters(values):
+            return self.optimizer.stands_still(state[1])
+
     def _grad_fn(self, params):
         """The test function's gradient at one run's point (for SAM's second gradient)."""
         return [self.function.value_and_gradient(params[0][None, :])[1][0]]
@@ -127,9 +131,10 @@ class Program:
             div = running & stop.diverged_before(x, loss, g)
             conv0 = running & ~div & stop.converged_before(loss, g, minimum)
             stepping = running & ~div & ~conv0
+            still = self._lift(self._stands_still, hyper, slots)  # an unchanged x by design
             new_x, slots = self._lift(self._update, hyper, g, x, slots)
             div2 = stepping & stop.diverged_after(new_x)
-            conv = stepping & ~div2 & stop.converged_after(x, new_x)
+            conv = stepping & ~div2 & ~still & stop.converged_after(x, new_x)
             at = 4 * k
             code = tf.where(div, at + DIVERGED_EARLY, tf.where(div2, at + DIVERGED, tf.where(
                 conv, at + CONVERGED, tf.where(conv0, at - 4 + CONVERGED, code))))

@@ -18,6 +18,7 @@ import time
 import numpy as np
 import tensorflow as tf
 
+from coreopt.core.variables import read
 from coreopt.lab import grid, rules
 from coreopt.lab.inputs import resolve, start
 from coreopt.lab.records import Run
@@ -115,10 +116,11 @@ def _iterate(optimizer, problem, x, stop, max_iters, grad_fn) -> dict:
         if stop.converged_before(loss, g, problem.minimum)[0]:
             status, iteration = "converged", k - 1
             break
+        still = _stands_still(optimizer, x)
         step(g)
         path.append(x.numpy())
         new = _batch(path[-1])
-        if stop.diverged_after(new)[0] or stop.converged_after(xb, new)[0]:
+        if stop.diverged_after(new)[0] or (not still and stop.converged_after(xb, new)[0]):
             status, iteration = "diverged" if stop.diverged_after(new)[0] else "converged", k
             break
     if len(losses) < len(path):  # the last point has not been evaluated yet
@@ -129,6 +131,15 @@ def _iterate(optimizer, problem, x, stop, max_iters, grad_fn) -> dict:
             status = "converged"
     return {"status": status, "iteration": iteration, "path": path, "loss": losses,
             "grad_norm": norms}
+
+
+def _stands_still(optimizer, x) -> bool:
+    """Whether the next call leaves x as it is by design (`Optimizer.stands_still`); False
+    for an optimizer that does not say (the guide's own)."""
+    if not callable(getattr(optimizer, "stands_still", None)):
+        return False
+    optimizer.build([x])
+    return bool(optimizer.stands_still(read(optimizer.state_variables())))
 
 
 def _stepper(optimizer, problem, x):

@@ -85,6 +85,10 @@ class GradientAccumulation(Wrapper):
     def holding(self, state):
         return tf.not_equal((state["iterations"] + 1) % self._options["steps"], 0)
 
+    def stands_still(self, state):
+        inner = self.inner.stands_still(state["inner"])
+        return self.holding(state) | inner if self.holds_calls else inner
+
     def hold(self, grads, own_slots, state):
         totals = [{"accumulator": g + s["accumulator"]} for g, s in zip(grads, own_slots)]
         return totals, self.count(state)

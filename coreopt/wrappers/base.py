@@ -101,6 +101,9 @@ class Wrapper(Optimizer):
     def applied_finite(self, grads, variables, state):
         return self.inner.applied_finite(grads, variables, state["inner"])
 
+    def stands_still(self, state):
+        return self.inner.stands_still(state["inner"])
+
     # ------------------------------------------------------ hyperparameters
     @property
     def prefix(self) -> str:

@@ -190,6 +190,11 @@ class Route(GroupHyperparameters, Wrapper):
             opt.applied_finite(g, v, state["inner"] if label == DEFAULT else state["groups"][label])
             for label, opt, g, v in self._by_group(grads, variables))]))
 
+    def stands_still(self, state):
+        return tf.reduce_all(tf.stack([
+            opt.stands_still(state["inner"] if label == DEFAULT else state["groups"][label])
+            for label, opt in self.groups.items()]))
+
     def update(self, grads, params, slots, state, grad_fn=None):
         labels = [rules_.label_in(s) for s in slots]
         start, params, slots = list(params), list(params), list(slots)

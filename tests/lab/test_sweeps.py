@@ -208,3 +208,25 @@ def test_a_resumed_sweep_writes_the_table_of_a_fresh_one(tmp_path):
     assert list(resumed.columns) == list(fresh.columns)
     assert (out / "results.csv").read_text().splitlines()[0] == table.splitlines()[0]
     assert (out / "results.csv").read_text() == table
+
+
+@pytest.mark.parametrize("engine", ["batched", "single"])
+def test_a_call_that_stands_still_by_design_is_no_convergence(engine):
+    """Under the guide's exact rule an unchanged x reads as converged, except after a call
+    that leaves x as it is by design: accumulation's held calls (accumulate(steps=2) of
+    momentum takes momentum's path at every second call, so it converges at twice
+    momentum's count) and SOAP's first call (then Adam's steps, its vectors unrotated)."""
+    kw = {"grid": {"learning_rate": [1e-2]}, "starts": [2.0], "max_iters": 400,
+          "engine": engine, "keep_paths": True}
+    runs = {r.optimizer: r for r in lab.sweep_runs(
+        ["momentum", "accumulate(steps=2):momentum"], "seed_quartic", **kw)}
+    plain, held = runs["momentum"], runs["accumulate(steps=2):momentum"]
+    assert (plain.status, held.status) == ("converged", "converged")
+    assert held.iteration == 2 * plain.iteration
+    np.testing.assert_array_equal(np.array(held.path)[::2], np.array(plain.path))
+    soap, adam = lab.sweep_runs(
+        [coreopt.SOAP(1e-2, weight_decay=0.0),
+         coreopt.Adam(1e-2, beta_1=0.95, beta_2=0.95, epsilon=1e-8, epsilon_hat=True)],
+        "seed_quartic", **{**kw, "grid": None, "max_iters": 30})
+    assert soap.status == adam.status == "max_iters"
+    np.testing.assert_allclose(np.array(soap.path)[1:], np.array(adam.path)[:-1], rtol=1e-6)
