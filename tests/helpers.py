@@ -63,6 +63,14 @@ def loss_value(x, step, seed=1):
                          + tf.constant(noise, x.dtype) * x)
 
 
+def oracle_loss(opt, params, step):
+    """The oracle's `loss` keyword: f(x) of `loss_value` for an optimizer stepped by
+    `minimize` (its oracle reads the loss, PolyakSGD's), else none."""
+    if not getattr(opt, "chain_needs_closure", False):
+        return {}
+    return {"loss": sum(loss_value(p, step) for p in params)}
+
+
 class Stepper:
     """One step of `opt` on the gradient field: `step(step.inputs(i))`, `apply_gradients`, or
     `minimize` on `loss_value` for an optimizer that needs the loss (then `inputs` is [])."""

@@ -16,8 +16,8 @@ from tests.helpers import (
     Stepper,
     gradient,
     initial_values,
-    loss_value,
     make_variables,
+    oracle_loss,
     relative_error,
     run_closure,
     run_steps,
@@ -57,12 +57,11 @@ def test_matches_numpy_reference_float64(name, config):
     values = values_for(name)
     variables = make_variables(values, tf.float64)
     opt = coreopt.get(name, **config)
-    closure = opt.chain_needs_closure  # stepped with minimize; its oracle takes the loss too
-    ours = run(opt, variables, STEPS)
+    ours = run(opt, variables, STEPS)  # by minimize where it needs the loss (oracle_loss)
     ref, params = reference.REFERENCES[name](**config), [v.copy() for v in values]
     for step in range(STEPS):
-        loss = {"loss": sum(loss_value(p, step) for p in params)} if closure else {}
-        params = ref.step([gradient(p, step) for p in params], params, **loss)
+        params = ref.step([gradient(p, step) for p in params], params,
+                          **oracle_loss(opt, params, step))
     for got, want in zip(ours, params):
         assert relative_error(got, want) <= 1e-9
 

@@ -18,8 +18,8 @@ from tests.helpers import (
     Stepper,
     gradient,
     initial_values,
-    loss_value,
     make_variables,
+    oracle_loss,
     relative_error,
     shapes_for,
 )
@@ -36,13 +36,6 @@ WRAP = {
     "clip_by_global_norm": (lambda o: coreopt.ClipByGlobalNorm(o, 0.7),
                             lambda g: reference.clip_by_global_norm(g, 0.7)),
 }
-
-
-def oracle_loss(opt, params, step):
-    """The oracle's `loss` keyword: f(x) for an optimizer stepped by `minimize` (PolyakSGD)."""
-    if not opt.chain_needs_closure:
-        return {}
-    return {"loss": sum(loss_value(p, step) for p in params)}
 
 
 @pytest.mark.slow
