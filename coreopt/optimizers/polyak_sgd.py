@@ -67,7 +67,6 @@ class PolyakSGD(Optimizer):
     """
 
     needs_closure = True
-    batchable = False  # one global norm and one loss per step
     couples_variables = "takes one step size from the loss and the norm over all the gradients"
 
     spec = Spec(
