@@ -14,16 +14,18 @@ def pytest_addoption(parser):
                           "see the Makefile)")
 
 
+SHARD = pytest.StashKey()
+
+
 def pytest_configure(config):
-    if config.getoption("--shard") is not None:
-        _parse_shard(config.getoption("--shard"))  # a bad value stops the run before collection
+    shard = config.getoption("--shard")  # a bad value stops the run before collection
+    config.stash[SHARD] = None if shard is None else _parse_shard(shard)
 
 
 def pytest_collection_modifyitems(config, items):
-    shard = config.getoption("--shard")
-    if shard is None:
+    if config.stash[SHARD] is None:
         return
-    index, count = _parse_shard(shard)
+    index, count = config.stash[SHARD]
     keep, drop = [], []
     for item in items:
         (keep if zlib.crc32(item.nodeid.encode()) % count == index else drop).append(item)

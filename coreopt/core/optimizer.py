@@ -22,8 +22,8 @@ the same arithmetic. TensorFlow keeps every XLA executable for the life of
 the process, three memory maps per compiled kernel (a fresh Adam's step: ~30;
 SOAP's: ~370), and Linux allows 65,530 per process by default
 (`vm.max_map_count`): a process that builds tens of thousands of optimizers
-should make them with `jit_compile=False`. A wrapper's slots and state nest its inner optimizer's
-under the key "inner" (see `coreopt.wrappers`). `grad_fn(params) -> grads`
+should make them with `jit_compile=False`. A wrapper's slots and state nest
+its inner optimizer's under the key "inner" (see `coreopt.wrappers`). `grad_fn(params) -> grads`
 is the loss closure's gradient, given by `minimize` and the lab, for
 optimizers that evaluate the gradient more than once (SAM); it may carry
 `.loss`, the loss at the step's own point (`coreopt.core.closures.WithLoss`,
