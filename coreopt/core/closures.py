@@ -17,9 +17,12 @@ Example:
 
 from __future__ import annotations
 
+import inspect
+
 import tensorflow as tf
 
-__all__ = ["WithLoss", "carried", "closure_grad_fn", "closure_gradients", "loss_at_step"]
+__all__ = ["WithLoss", "carried", "closure_grad_fn", "closure_gradients", "loss_at_step",
+           "same_closure"]
 
 
 class WithLoss:
@@ -60,6 +63,28 @@ def loss_at_step(grad_fn, who: str = "this optimizer"):
             f"{who} reads the loss value f(x) at each step, which only a loss closure gives: "
             "call `opt.minimize(loss_fn, vars)` (or pass `update` a `WithLoss` grad_fn).")
     return loss
+
+
+def same_closure(kept, loss_fn):
+    """`kept` when `loss_fn` is the same bound method (same object, same function), else
+    `loss_fn`.
+
+    `model.loss` makes a new method object at each access, and `tf.function` keys a
+    Python argument by its object, so passing `model.loss` at every eager step would
+    trace and compile the step anew each time; the first one kept stands for them all.
+
+    Example:
+        >>> class Model:
+        ...     def loss(self):
+        ...         return 0.0
+        >>> model = Model()
+        >>> kept = model.loss
+        >>> same_closure(kept, model.loss) is kept, same_closure(kept, Model().loss) is kept
+        (True, False)
+    """
+    if inspect.ismethod(loss_fn) and inspect.ismethod(kept) and kept == loss_fn:
+        return kept
+    return loss_fn
 
 
 def closure_gradients(loss_fn, variables, scale=lambda loss: loss):

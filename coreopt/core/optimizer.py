@@ -39,7 +39,7 @@ from __future__ import annotations
 import tensorflow as tf
 
 from coreopt.core import checks, distributed, nonfinite, precision
-from coreopt.core.closures import WithLoss, closure_grad_fn, closure_gradients
+from coreopt.core.closures import WithLoss, closure_grad_fn, closure_gradients, same_closure
 from coreopt.core.hyperparameters import Override, at_step, shown, stored
 from coreopt.core.spec import Spec
 from coreopt.core.variables import assign, check_variables, prepare, read, unwrap
@@ -342,8 +342,9 @@ class Optimizer(tf.Module):
         `tf.function(jit_compile=True)` give the same bits.
         It is traced once per `loss_fn` object: in eager mode pass the same
         function every step (a new lambda per call traces and compiles anew;
-        let it read its data from variables), or call `minimize` from a
-        `tf.function` (traced once with it).
+        let it read its data from variables; a bound method such as
+        `model.loss` counts as one), or call `minimize` from a `tf.function`
+        (traced once with it).
 
         Args:
             loss_fn: a callable of no arguments returning the scalar loss;
@@ -379,6 +380,8 @@ class Optimizer(tf.Module):
         if not hasattr(self, "_compiled_closure"):
             self._compiled_closure = tf.function(self._minimize, jit_compile=self.jit_compile,
                                                  autograph=False)
+        self._last_loss_fn = loss_fn = same_closure(getattr(self, "_last_loss_fn", None),
+                                                    loss_fn)  # `model.loss` traces once
         order = tuple(getattr(v, "_unique_id", id(v)) for v in variables)  # see `_minimize`
         return self._compiled_closure(loss_fn, variables, [self.slot_variables(v) for v in
                                                            variables], self.state_variables(),

@@ -172,6 +172,28 @@ def test_minimize_steps_each_variables_own_slots_when_the_order_changes(name):
     np.testing.assert_array_equal(run(reorder=True), run(reorder=False))
 
 
+def test_a_bound_method_loss_traces_once_and_steps_as_gradient_descent():
+    """`opt.minimize(model.loss, vars)` every eager step: a new method object per access,
+    one trace; another model's method is another closure (it reads other variables)."""
+
+    class Model:
+        def __init__(self, start):
+            self.x = tf.Variable(start, dtype=tf.float64)
+
+        def loss(self):
+            return tf.reduce_sum(self.x ** 2)
+
+    model, other = Model([1.0, -2.0]), Model([3.0])
+    opt = coreopt.GradientDescent(0.25)
+    for _ in range(5):
+        opt.minimize(model.loss, [model.x])
+    assert opt._compiled_closure.experimental_get_tracing_count() == 1
+    np.testing.assert_array_equal(model.x.numpy(), np.array([1.0, -2.0]) * 0.5**5)  # x(1 - 2 lr)
+    opt.minimize(other.loss, [other.x])
+    assert opt._compiled_closure.experimental_get_tracing_count() == 2
+    np.testing.assert_array_equal(other.x.numpy(), [1.5])
+
+
 def test_items_that_are_not_pairs_are_refused_by_name():
     x = tf.Variable([1.0, 2.0])
     with pytest.raises(TypeError, match=r"each item must be a \(gradient, variable\) pair"):
