@@ -6,6 +6,11 @@ import pytest
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 os.environ.setdefault("CUDA_VISIBLE_DEVICES", "-1")
 
+from coreopt.cli.main import TF_NOISE, stderr_without  # noqa: E402  (imports no TensorFlow)
+
+with stderr_without(TF_NOISE):  # the C++ lines TensorFlow prints as it loads, once per worker
+    import tensorflow  # noqa: E402, F401
+
 
 def pytest_addoption(parser):
     parser.addoption("--shard", default=None, metavar="I/N",

@@ -5,7 +5,8 @@ a pure update function on tensors (in its own file under
 `coreopt/optimizers/`) and this shell, which owns the variables:
 
 * per variable, the slots (`init_slots(x)`), created in an explicit
-  `build(vars)` and keyed by variable, never by list position;
+  `build(vars)` and keyed by variable, never by list position
+  (`coreopt.core.slots`, which also serves checkpoints);
 * the optimizer's own state (`init_state()`): always its `int64` step counter
   `iterations`, plus whatever a wrapper counts (a loss scale, micro-steps);
 * the hyperparameters; a learning rate may be a float (kept in a float64
@@ -29,38 +30,26 @@ optimizers that evaluate the gradient more than once (SAM); it may carry
 `.loss`, the loss at the step's own point (`coreopt.core.closures.WithLoss`,
 read with `loss_at_step`), for step sizes that need f(x) (Polyak's).
 
-Beside it: `coreopt.core.variables` (how `grads` and `vars` are paired,
-unwrapped and checked) and `coreopt.core.closures` (a loss closure's
-gradients).
+Beside it: `coreopt.core.slots` (the slot variables),
+`coreopt.core.variables` (how `grads` and `vars` are paired, unwrapped and
+checked) and `coreopt.core.closures` (a loss closure's gradients).
 """
 
 from __future__ import annotations
 
 import tensorflow as tf
 
-from coreopt.core import checks, distributed, nonfinite, precision
+from coreopt.core import checks, distributed, nonfinite
 from coreopt.core.closures import WithLoss, closure_grad_fn, closure_gradients, same_closure
 from coreopt.core.hyperparameters import Override, at_step, shown, stored
+from coreopt.core.slots import SlotVariables
 from coreopt.core.spec import Spec
 from coreopt.core.variables import assign, check_variables, prepare, read, unwrap
 
 SHELL_ARGUMENTS = (("name", None), ("jit_compile", True), ("half_in_float32", True))
 
 
-class _Slots:
-    """Each variable's own slot variables, by the variable's `ref()`.
-
-    Kept out of the `tf.Module`'s tracked attributes: `tf.train.Checkpoint`
-    saves a slot under the path of the variable it belongs to (the slot
-    protocol: `get_slot_names`, `get_slot`, `_create_or_restore_slot_variable`),
-    so a checkpoint restores into an optimizer built in any order.
-    """
-
-    def __init__(self):
-        self.of = {}
-
-
-class Optimizer(tf.Module):
+class Optimizer(SlotVariables, tf.Module):
     """Base class: a subclass declares `spec`, `slot_names` and a pure `update_fn`.
 
     `update_fn(g, x, slots, t, *, learning_rate, **hyperparameters, **options)
@@ -117,7 +106,7 @@ class Optimizer(tf.Module):
             self.iterations = tf.Variable(0, dtype=tf.int64, trainable=False, name="iterations")
             self._state_vars = {k: tf.Variable(v, trainable=False, name=k)
                                 for k, v in self.init_state_own().items()}
-        self._slots = _Slots()
+        self._init_slot_store()
         self._compiled = tf.function(self._step, jit_compile=self.jit_compile, autograph=False)
         if self.holds_calls:  # a graph-level choice between two compiled programs
             self._compiled_step, self._compiled_hold = self._compiled, tf.function(
@@ -143,35 +132,7 @@ class Optimizer(tf.Module):
         return {"iterations": tf.constant(0, tf.int64), **self.init_state_own()}
 
     # -------------------------------------------------------------- variables
-    def build(self, variables):
-        """Creates the slots of every variable in `variables` not built yet."""
-        variables = [unwrap(v) for v in variables]
-        known = self._slots.of
-        if all(isinstance(v, tf.Variable) and v.ref() in known for v in variables):
-            return  # every step after the first: nothing to check or create
-        check_variables(variables)
-        with tf.init_scope():
-            for var in variables:
-                if var.ref() in known:
-                    continue
-                base = var.name.split(":")[0]
-                with tf.name_scope(self.name):
-                    known[var.ref()] = {  # from the variable: masks and routes read its name
-                        key: tf.Variable(self._in_compute_dtype(value, var), trainable=False,
-                                         name=f"{base}/{key}")
-                        for key, value in self.own_slots(var).items()}
-                precision.warn_once(self, var)
-
-    def compute_dtype(self, dtype) -> tf.DType:
-        """The dtype a variable of `dtype` is stepped in, and its slots kept in: float32 for
-        float16 and bfloat16 (unless `half_in_float32=False`), else `dtype` itself."""
-        return precision.compute_dtype(dtype, self.half_in_float32)
-
-    def _in_compute_dtype(self, value, variable):
-        """A slot's initial value in the compute dtype (a half variable's slots: float32)."""
-        value, compute = tf.convert_to_tensor(value), self.compute_dtype(variable.dtype)
-        return tf.cast(value, compute) if value.dtype in (variable.dtype, compute) else value
-
+    # (building and finding slot variables: `coreopt.core.slots`)
     def compute_value(self, variable) -> tf.Tensor:
         """`variable`'s value in its compute dtype (what the update functions see)."""
         return tf.cast(variable, self.compute_dtype(variable.dtype))
@@ -185,40 +146,9 @@ class Optimizer(tf.Module):
         """The slots this object itself creates for `x` (a wrapper: its own only)."""
         return self.init_slots(x)
 
-    @property
-    def built(self) -> bool:
-        return bool(self._slots.of)
-
-    def slot_variables(self, variable) -> dict:
-        """The slot variables of `variable`, nested as `init_slots` nests them."""
-        own = self._slots.of.get(unwrap(variable).ref())
-        if own is None:
-            raise KeyError(f"variable {variable.name!r} was never built into {self!r}")
-        return own
-
-    # The checkpoint's slot protocol (tensorflow/python/checkpoint/util.py, restore.py).
-    def get_slot_names(self) -> list[str]:
-        """The names of this object's own slots (a wrapper's inner ones are the inner's)."""
-        return sorted({k for slots in self._slots.of.values() for k in slots
-                       if not isinstance(slots[k], dict)})
-
-    def _create_or_restore_slot_variable(self, slot_variable_position, slot_name, variable,
-                                         slot_variable_shape=None):
-        """The slot a checkpoint restores into; builds `variable` first if needed."""
-        self.build([variable])
-        return self._slots.of[unwrap(variable).ref()].get(slot_name)
-
     def state_variables(self) -> dict:
         """The state variables, nested as `init_state` nests them."""
         return {"iterations": self.iterations, **self._state_vars}
-
-    def get_slot(self, variable, name: str) -> tf.Variable:
-        """The slot `name` (e.g. "m") of `variable`: this object's own, else at any depth."""
-        own = self._slots.of.get(unwrap(variable).ref(), {})
-        found = own[name] if name in own else _find(self.slot_variables(variable), name)
-        if found is None:
-            raise KeyError(f"{self!r} has no slot {name!r}")
-        return found
 
     # ---------------------------------------------------------- hyperparameters
     @property
@@ -476,9 +406,3 @@ class Optimizer(tf.Module):
         body = ", ".join(f"{k}={v!r}" for k, v in config.items())
         return f"{type(self).__name__}({body})"
 
-
-def _find(tree: dict, name: str):
-    if name in tree and not isinstance(tree[name], dict):
-        return tree[name]
-    inner = tree.get("inner")
-    return _find(inner, name) if isinstance(inner, dict) else None
